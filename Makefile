@@ -1,0 +1,44 @@
+# evenergy-etl: every target goes through uv; `make` alone lists them.
+# uv is not assumed on the machine: it is installed once into .tools/ from PyPI.
+
+PYTHON ?= python3
+UV := .tools/bin/uv
+RUN := $(UV) run --frozen
+
+.PHONY: help dev fmt lint test check demo run bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+dev: $(UV)  ## install the project and its dev tools into .venv
+	$(UV) sync --frozen
+
+fmt: dev  ## format the code
+	$(RUN) ruff format pipelines tests
+	$(RUN) ruff check --fix pipelines tests
+
+lint: dev  ## ruff and mypy
+	$(RUN) ruff format --check pipelines tests
+	$(RUN) ruff check pipelines tests
+	$(RUN) mypy
+
+test: dev  ## the whole test suite (offline; the simulator runs on loopback)
+	$(RUN) pytest
+
+check: lint test  ## what CI runs: lint, types, tests
+
+demo: dev  ## simulator + pipeline + models + Parquet export + summary
+	$(RUN) evenergy-etl demo
+
+run: dev  ## the nightly job, as cron calls it
+	$(RUN) evenergy-etl run
+
+bench: dev  ## request efficiency, throughput, memory and model speed; writes bench/results/
+	$(RUN) python -m pipelines.bench
+
+clean:  ## remove local build products (not the warehouse)
+	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache

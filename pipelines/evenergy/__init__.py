@@ -1,0 +1,215 @@
+"""The `evenergy` dlt source: EVSEs, their status and command logs, charging sub-sessions
+and their dispatcher logs, read incrementally per partition from the ev.energy v2 API.
+
+Settings come from `[sources.evenergy]` and `[sources.evenergy.credentials]` in `.dlt/`
+or from `SOURCES__EVENERGY__...` environment variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import dlt
+import pyarrow as pa
+from dlt.common.configuration import configspec
+from dlt.common.configuration.specs import CredentialsConfiguration
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+
+from pipelines.evenergy.auth import TokenSource
+from pipelines.evenergy.budget import RequestBudget
+from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.extraction import (
+    COMMAND_LOGS_ENDPOINT,
+    STATUS_LOGS_ENDPOINT,
+    Extraction,
+    ExtractionSettings,
+    ProgressCallback,
+)
+from pipelines.evenergy.parsing import parse_duration, parse_start
+from pipelines.evenergy.report import ExtractionReport
+from pipelines.evenergy.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TOKEN_URL,
+    MANAGED_MODES,
+    MAX_PAGE_SIZE,
+)
+from pipelines.evenergy.tables import (
+    COMMAND_LOGS,
+    DISPATCHER_LOGS,
+    EVSES,
+    STATUS_LOGS,
+    SUB_SESSIONS,
+)
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class ConfigurationError(ValueError):
+    """A setting is missing or wrong; the message names it."""
+
+
+@configspec
+class EvEnergyCredentials(CredentialsConfiguration):
+    """OAuth 2 client credentials, from `[sources.evenergy.credentials]`."""
+
+    client_id: str = None  # type: ignore[assignment]  # dlt: None means "required"
+    client_secret: TSecretStrValue = None  # type: ignore[assignment]
+
+
+@dataclass
+class RunHooks:
+    """What the runner hands the source to watch the run; the source fills in `budget`."""
+
+    report: ExtractionReport
+    on_progress: ProgressCallback | None = None
+    on_secret: Callable[[str], None] | None = None  # e.g. a log redactor: told every secret
+    budget: RequestBudget | None = None
+
+
+@dlt.source(name="evenergy", max_table_nesting=0)
+def evenergy(
+    credentials: EvEnergyCredentials = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    token_url: str = DEFAULT_TOKEN_URL,
+    page_size: int = MAX_PAGE_SIZE,
+    initial_start: str = "7d",
+    lookback: str = "6h",
+    sub_session_end_margin: str = "1h",
+    managed_modes: Sequence[str] = MANAGED_MODES,
+    evse_ids: Sequence[str] | None = None,
+    concurrency: int = 4,
+    request_timeout_seconds: float = 30,
+    rate_limit_reserve: int = 0,
+    max_duration: str | None = None,
+    hooks: Any = None,
+) -> Sequence[DltResource]:
+    """The ev.energy source. See `.dlt/config.toml` for what each setting means.
+
+    Args:
+        hooks: a `RunHooks` from the runner; a fresh report and an unbounded budget if None.
+    """
+    _check_url("base_url", base_url)
+    _check_url("token_url", token_url)
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ConfigurationError(f"sources.evenergy.page_size must be 1..100, got {page_size}")
+    hooks = hooks or RunHooks(ExtractionReport())
+    deadline = _setting(parse_duration, "max_duration", max_duration) if max_duration else None
+    hooks.budget = RequestBudget(
+        reserve=rate_limit_reserve,
+        max_duration_seconds=deadline.total_seconds() if deadline else None,
+    )
+    if hooks.on_secret is not None:
+        hooks.on_secret(credentials.client_secret)
+    tokens = TokenSource(
+        token_url,
+        credentials.client_id,
+        credentials.client_secret,
+        timeout_seconds=request_timeout_seconds,
+        on_new_token=hooks.on_secret,
+    )
+    client = EvEnergyClient(
+        base_url,
+        tokens,
+        hooks.budget,
+        timeout_seconds=request_timeout_seconds,
+        max_connections=max(concurrency, 1) + 2,
+    )
+    settings = ExtractionSettings(
+        page_size=page_size,
+        initial_start=_setting(parse_start, "initial_start", initial_start, datetime.now(UTC)),
+        lookback=_setting(parse_duration, "lookback", lookback),
+        sub_session_end_margin=_setting(
+            parse_duration, "sub_session_end_margin", sub_session_end_margin
+        ),
+        managed_modes=tuple(managed_modes),
+        evse_ids=frozenset(evse_ids) if evse_ids else None,
+        concurrency=max(concurrency, 1),
+    )
+    run = Extraction(client, settings, hooks.report, hooks.on_progress)
+    return _resources(run)
+
+
+def _resources(run: Extraction) -> list[DltResource]:
+    @dlt.resource(
+        name=EVSES.name,
+        primary_key=EVSES.primary_key,
+        write_disposition="merge",
+        columns=EVSES.dlt_columns(),
+    )
+    def evses() -> Iterator[pa.Table]:
+        """Merged on id: an EVSE's attributes change (lock mode, lifecycle) and are updated."""
+        yield run.fleet()
+
+    @dlt.resource(
+        name=STATUS_LOGS.name,
+        primary_key=STATUS_LOGS.primary_key,
+        write_disposition="merge",
+        columns=STATUS_LOGS.dlt_columns(),
+    )
+    def status_logs() -> Iterator[pa.Table]:
+        """Merged on (evse_id, sampled_at): the lookback re-reads rows, the merge keeps one."""
+        yield from run.evse_logs(
+            STATUS_LOGS_ENDPOINT, dlt.current.resource_state(), run.settings.lookback
+        )
+
+    @dlt.resource(
+        name=COMMAND_LOGS.name,
+        primary_key=COMMAND_LOGS.primary_key,
+        write_disposition="merge",
+        columns=COMMAND_LOGS.dlt_columns(),
+    )
+    def evse_command_logs() -> Iterator[pa.Table]:
+        """Merged on (evse_id, logged_at): each partition re-reads its newest row."""
+        yield from run.evse_logs(
+            COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), lookback=parse_duration(0)
+        )
+
+    @dlt.resource(
+        name=SUB_SESSIONS.name,
+        primary_key=SUB_SESSIONS.primary_key,
+        write_disposition="merge",
+        columns=SUB_SESSIONS.dlt_columns(),
+    )
+    def charging_sub_sessions() -> Iterator[pa.Table]:
+        """Merged on id: an ongoing sub-session is read again each run until it ends."""
+        yield from run.sub_sessions(_sub_session_state()).tables
+
+    @dlt.resource(
+        name=DISPATCHER_LOGS.name,
+        primary_key=DISPATCHER_LOGS.primary_key,
+        write_disposition="merge",
+        columns=DISPATCHER_LOGS.dlt_columns(),
+    )
+    def dispatcher_logs() -> Iterator[pa.Table]:
+        """Merged on its key: an ongoing sub-session's logs are re-read from its cursor."""
+        yield from run.dispatcher_logs(_sub_session_state())
+
+    return [evses(), status_logs(), evse_command_logs(), charging_sub_sessions(), dispatcher_logs()]
+
+
+def _sub_session_state() -> dict[str, Any]:
+    state: dict[str, Any] = dlt.current.source_state().setdefault("sub_sessions", {})
+    return state
+
+
+def _check_url(name: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise ConfigurationError(
+        f"sources.evenergy.{name} must be https:// (plain http only on loopback), got {url!r}"
+    )
+
+
+def _setting(parse: Any, name: str, value: Any, *args: Any) -> Any:
+    try:
+        return parse(value, *args)
+    except ValueError as error:
+        raise ConfigurationError(f"sources.evenergy.{name}: {error}") from None

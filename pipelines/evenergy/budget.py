@@ -1,0 +1,106 @@
+"""The run's request budget: the API's rolling rate limit and the run's deadline.
+
+Request count, not CPU, bounds a nightly run (1000 requests per rolling hour, shared by
+every client of the same credentials). The budget reads `X-RateLimit-Remaining`, keeps a
+reserve for the other clients, waits out a 429's `Retry-After` when the deadline allows,
+and otherwise stops the extraction cleanly so that what was fetched is still loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from pipelines.evenergy.errors import DeadlineReached, RateLimitBudgetExhausted
+
+log = logging.getLogger(__name__)
+
+
+class RequestBudget:
+    """Shared by every request of a run. Thread-safe."""
+
+    def __init__(
+        self,
+        reserve: int = 0,
+        max_duration_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.reserve = reserve
+        self._clock = clock
+        self._deadline = None if not max_duration_seconds else clock() + max_duration_seconds
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._stop_reason: Exception | None = None
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.requests_made = 0
+        self.requests_by_label: Counter[str] = Counter()
+        self.rate_limited = 0
+
+    @property
+    def stop_reason(self) -> Exception | None:
+        """Why the extraction stopped early, or None while it may go on."""
+        return self._stop_reason
+
+    def acquire(self, label: str = "") -> None:
+        """Account for one request about to be sent, or raise if the run must stop."""
+        with self._lock:
+            if self._stop_reason is not None:
+                raise self._stop_reason
+            if self._deadline is not None and self._clock() >= self._deadline:
+                self._stop(DeadlineReached("the run's max_duration has passed"))
+            if self.remaining is not None and self.remaining <= self.reserve:
+                self._stop(
+                    RateLimitBudgetExhausted(
+                        f"{self.remaining} requests left in the rate-limit window, "
+                        f"reserve is {self.reserve}"
+                    )
+                )
+            if self.remaining is not None:
+                self.remaining -= 1  # optimistic: other threads see it before the answer
+            self.requests_made += 1
+            self.requests_by_label[label] += 1
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Read the rate-limit headers of an answer."""
+        with self._lock:
+            limit, remaining = (
+                headers.get("X-RateLimit-Limit"),
+                headers.get("X-RateLimit-Remaining"),
+            )
+            if limit is not None and limit.strip().isdigit():
+                self.limit = int(limit)
+            if remaining is not None and remaining.strip().lstrip("-").isdigit():
+                self.remaining = int(remaining)
+
+    def wait_out_rate_limit(self, retry_after_seconds: float) -> None:
+        """After a 429: sleep until the window frees up, unless the deadline comes first."""
+        with self._lock:
+            self.rate_limited += 1
+            if self._deadline is not None and self._clock() + retry_after_seconds > self._deadline:
+                self._stop(
+                    DeadlineReached(
+                        f"rate limited for {retry_after_seconds:.0f} s, beyond the run's deadline"
+                    )
+                )
+            self.remaining = None  # unknown until the next answer
+        log.warning("rate limited: waiting %.0f s as Retry-After asks", retry_after_seconds)
+        if self._stopped.wait(retry_after_seconds) and self._stop_reason is not None:
+            raise self._stop_reason
+
+    def stop(self, reason: Exception) -> None:
+        """Stop every further request of the run (e.g. on SIGTERM)."""
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+                self._stopped.set()
+
+    def _stop(self, reason: Exception) -> None:
+        if self._stop_reason is None:
+            log.warning("stopping extraction: %s", reason)
+            self._stop_reason = reason
+            self._stopped.set()
+        raise self._stop_reason

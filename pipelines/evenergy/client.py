@@ -1,0 +1,173 @@
+"""HTTP client of the ev.energy v2 API: auth, versioning, paging, errors and retries.
+
+The retry policy is this module's own: dlt's stock one caps `Retry-After` at 300 s and
+gives up after 5 attempts, which fails against this API's hour-long `Retry-After`.
+- connection errors, timeouts, 5xx and unreadable bodies: exponential backoff with full
+  jitter, a bounded number of attempts, then `ApiUnavailable` / `MalformedPage`;
+- 401: one token refresh, then `ApiProblem`;
+- 429: `RequestBudget.wait_out_rate_limit` (waits or stops the run);
+- any other 4xx: `ApiProblem` with the problem's title and detail, not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from pipelines.evenergy.auth import TokenSource
+from pipelines.evenergy.budget import RequestBudget
+from pipelines.evenergy.errors import (
+    ApiProblem,
+    ApiUnavailable,
+    MalformedPage,
+    PaginationLoop,
+)
+from pipelines.evenergy.paging import next_page_url
+from pipelines.evenergy.settings import API_VERSION, VERSION_HEADER
+
+log = logging.getLogger(__name__)
+
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried."""
+
+    max_attempts: int = 6
+    base_delay_seconds: float = 0.5
+    max_delay_seconds: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before retry number `attempt` (1-based)."""
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
+
+
+class EvEnergyClient:
+    """Thread-safe GET client for the API's JSON endpoints."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource,
+        budget: RequestBudget,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout_seconds: float = 30,
+        max_connections: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self._tokens, self._budget, self._retry = tokens, budget, retry
+        self._timeout, self._sleep = timeout_seconds, sleep
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_connections)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update({VERSION_HEADER: API_VERSION, "Accept": "application/json"})
+
+    def pages(self, path: str, params: dict[str, Any], label: str) -> Iterator[list[Any]]:
+        """Yield each page of a list endpoint, following `rel="next"` until the last page.
+
+        Raises:
+            PaginationLoop: a next link repeats a page already read.
+            MalformedPage: a body is not a JSON array, even after retries.
+        """
+        url: str | None = self.base_url + path
+        query: dict[str, Any] | None = params
+        seen: set[str] = set()
+        while url is not None:
+            response, body = self._get_json(url, query, label)
+            if not isinstance(body, list):
+                raise MalformedPage(
+                    f"expected a JSON array, got {type(body).__name__} ({_path(url)})"
+                )
+            yield body
+            seen.add(response.url)
+            url, query = next_page_url(response), None
+            if url is not None and url in seen:
+                raise PaginationLoop(f"next link repeats a page already read ({_path(url)})")
+
+    def get_object(self, path: str, label: str, params: dict[str, Any] | None = None) -> Any:
+        """GET one resource and return its decoded JSON body."""
+        return self._get_json(self.base_url + path, params, label)[1]
+
+    def _get_json(
+        self, url: str, params: dict[str, Any] | None, label: str
+    ) -> tuple[requests.Response, Any]:
+        refreshed = False
+        failures = 0
+        while True:
+            token = self._tokens.token()
+            self._budget.acquire(label)
+            try:
+                response = self._session.get(
+                    url,
+                    params=params,
+                    timeout=self._timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except _TRANSIENT as error:
+                failures = self._back_off(failures, ApiUnavailable, f"{type(error).__name__}", url)
+                continue
+            self._budget.observe(response.headers)
+            status = response.status_code
+            if status == 401 and not refreshed:
+                self._tokens.refresh(token)
+                refreshed = True
+                continue
+            if status == 429:
+                self._budget.wait_out_rate_limit(_retry_after(response))
+                continue
+            if status >= 500:
+                failures = self._back_off(failures, ApiUnavailable, f"HTTP {status}", url)
+                continue
+            if status >= 400:
+                raise ApiProblem.from_body(status, _decode(response), _path(url))
+            try:
+                return response, orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                failures = self._back_off(failures, MalformedPage, "body is not JSON", url)
+
+    def _back_off(self, failures: int, error: type[Exception], what: str, url: str) -> int:
+        failures += 1
+        if failures >= self._retry.max_attempts:
+            raise error(f"{what} after {failures} attempts ({_path(url)})")
+        delay = self._retry.delay(failures)
+        log.info("%s on %s: retry %d in %.1f s", what, _path(url), failures, delay)
+        self._sleep(delay)
+        return failures
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+
+def _retry_after(response: requests.Response) -> float:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(1.0, float(value))
+    except ValueError:
+        return 60.0  # an HTTP-date or garbage: wait a minute rather than hammer the API
+
+
+def _decode(response: requests.Response) -> Any:
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _path(url: str) -> str:
+    """The URL without scheme and host, for log lines and error messages."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,207 @@
+"""One extraction run: the client, its budget and report, and the partitioned reads.
+
+The resources of the `evenergy` source are thin: each asks this object for its rows.
+The EVSE listing and the sub-session plan are made once per run and shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.errors import EvEnergyError
+from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.partitions import (
+    LogEndpoint,
+    PartitionResult,
+    map_bounded,
+    read_partition,
+    since_for,
+)
+from pipelines.evenergy.report import ExtractionReport
+from pipelines.evenergy.settings import (
+    COMMAND_LOGS_PATH,
+    DISPATCHER_LOGS_PATH,
+    EVSES_PATH,
+    STATUS_LOGS_PATH,
+)
+from pipelines.evenergy.sub_sessions import SubSessionPlan, SubSessionPlanner, WorkItem
+from pipelines.evenergy.tables import (
+    COMMAND_LOGS,
+    DISPATCHER_LOGS,
+    EVSES,
+    STATUS_LOGS,
+    page_to_arrow,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_LOGS_ENDPOINT = LogEndpoint(
+    STATUS_LOGS,
+    STATUS_LOGS_PATH.replace("{evse_id}", "{key}"),
+    "evse_id",
+    "sampled_at",
+    "sampled_at__gte",
+)
+COMMAND_LOGS_ENDPOINT = LogEndpoint(
+    COMMAND_LOGS,
+    COMMAND_LOGS_PATH.replace("{evse_id}", "{key}"),
+    "evse_id",
+    "logged_at",
+    "logged_at__gte",
+)
+DISPATCHER_LOGS_ENDPOINT = LogEndpoint(
+    DISPATCHER_LOGS,
+    DISPATCHER_LOGS_PATH,
+    "charging_sub_session_id",
+    "logged_at",
+    "logged_at__gte",
+    key_param="charging_sub_session_id",
+    paginated=False,
+)
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """The source's settings, resolved from `[sources.evenergy]`."""
+
+    page_size: int
+    initial_start: datetime
+    lookback: timedelta
+    sub_session_end_margin: timedelta
+    managed_modes: tuple[str, ...]
+    evse_ids: frozenset[str] | None
+    concurrency: int
+
+
+ProgressCallback = Callable[[ExtractionReport], None]
+
+
+class Extraction:
+    """Everything one run of the source shares between its resources."""
+
+    def __init__(
+        self,
+        client: EvEnergyClient,
+        settings: ExtractionSettings,
+        report: ExtractionReport,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.client, self.settings, self.report = client, settings, report
+        self._on_progress = on_progress or (lambda report: None)
+        self._lock = threading.Lock()
+        self._fleet: pa.Table | None = None
+        self._plan: SubSessionPlan | None = None
+        self._planner: SubSessionPlanner | None = None
+        self.started_at = format_timestamp(datetime.now(UTC))
+
+    def fleet(self) -> pa.Table:
+        """The EVSEs to read (all pages of `/evses`, with model and make inlined)."""
+        with self._lock:
+            if self._fleet is None:
+                self._fleet = self._list_evses()
+            return self._fleet
+
+    def _list_evses(self) -> pa.Table:
+        params = {"page_size": self.settings.page_size, "expand": "model.make"}
+        tables = [page_to_arrow(EVSES, [], {}).table]
+        try:
+            for page in self.client.pages(EVSES_PATH, params, EVSES.name):
+                converted = page_to_arrow(EVSES, page, {}, "listing")
+                self.report.reject(converted.bad_rows)
+                tables.append(converted.table)
+        except EvEnergyError as error:
+            self.report.fail("listing EVSEs", error)
+        fleet = pa.concat_tables(tables, promote_options="permissive")
+        if self.settings.evse_ids is not None:
+            wanted = self.settings.evse_ids
+            fleet = fleet.filter(pa.array([i in wanted for i in fleet["id"].to_pylist()]))
+            missing = wanted - set(fleet["id"].to_pylist())
+            if missing:
+                log.warning("evse_ids not in the fleet: %s", ", ".join(sorted(missing)))
+        self.report.record_rows(EVSES.name, fleet.num_rows)
+        return fleet
+
+    def evse_logs(
+        self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: timedelta
+    ) -> Iterator[pa.Table]:
+        """Read one log endpoint for every EVSE, each from its own cursor."""
+        partitions = state.setdefault("partitions", {})
+        evse_ids = self.fleet()["id"].to_pylist()
+        # Partitions left unread by an earlier run (or never read) go first: none starves.
+        evse_ids.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
+        self.report.expect(endpoint.spec.name, len(evse_ids))
+
+        def fetch(evse_id: str) -> PartitionResult:
+            cursor = _maybe_time(partitions.get(evse_id, {}).get("cursor"))
+            since = since_for(cursor, lookback, self.settings.initial_start)
+            return read_partition(
+                self.client, endpoint, evse_id, since, cursor, self.settings.page_size
+            )
+
+        for result in map_bounded(fetch, evse_ids, self.settings.concurrency):
+            yield from self._account(endpoint.spec.name, result)
+            if result.complete and result.cursor is not None:
+                partitions[result.key] = {
+                    "cursor": format_timestamp(result.cursor),
+                    "done_at": self.started_at,
+                }
+
+    def sub_sessions(self, state: MutableMapping[str, Any]) -> SubSessionPlan:
+        """The sub-session rows of this run and the queue of dispatcher-log partitions."""
+        with self._lock:
+            if self._plan is None:
+                self._planner = SubSessionPlanner(
+                    self.client,
+                    state,
+                    self.report,
+                    self.settings.initial_start,
+                    self.settings.sub_session_end_margin,
+                    self.settings.managed_modes,
+                    self.settings.evse_ids,
+                    self.settings.page_size,
+                )
+                self._plan = self._planner.plan()
+                rows = sum(t.num_rows for t in self._plan.tables)
+                self.report.record_rows("charging_sub_sessions", rows)
+            return self._plan
+
+    def dispatcher_logs(self, state: MutableMapping[str, Any]) -> Iterator[pa.Table]:
+        """Read the dispatcher logs of every queued sub-session from its own cursor."""
+        plan = self.sub_sessions(state)
+        assert self._planner is not None
+        planner = self._planner
+        self.report.expect(DISPATCHER_LOGS.name, len(plan.work))
+        by_key = {item.sub_session_id: item for item in plan.work}
+
+        def fetch(item: WorkItem) -> PartitionResult:
+            return read_partition(
+                self.client,
+                DISPATCHER_LOGS_ENDPOINT,
+                item.sub_session_id,
+                item.since,
+                item.since,
+                self.settings.page_size,
+            )
+
+        for result in map_bounded(fetch, plan.work, self.settings.concurrency):
+            yield from self._account(DISPATCHER_LOGS.name, result)
+            if result.complete:
+                planner.done(by_key[result.key], result.cursor, self.started_at)
+
+    def _account(self, resource: str, result: PartitionResult) -> Iterator[pa.Table]:
+        self.report.record(resource, result)
+        self._on_progress(self.report)
+        if result.table is not None and result.table.num_rows:
+            yield result.table
+
+
+def _maybe_time(value: str | None) -> datetime | None:
+    return parse_timestamp(value) if value else None

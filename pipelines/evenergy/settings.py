@@ -1,0 +1,32 @@
+"""Constants of the ev.energy v2 API as this pipeline uses it.
+
+Everything a user may want to change lives in `.dlt/config.toml` (`[sources.evenergy]`);
+this module holds what the API itself fixes.
+"""
+
+from datetime import timedelta
+
+API_VERSION = "2"
+VERSION_HEADER = "EvEnergy-Version"
+SCOPES = ("evse:read", "charging_session:read", "debug:read")
+
+DEFAULT_BASE_URL = "https://api.ev.energy/v2"
+DEFAULT_TOKEN_URL = "https://api.ev.energy/o/token/"
+
+MAX_PAGE_SIZE = 100
+# A token is replaced this long before it expires, so no request goes out with a dying token.
+TOKEN_REFRESH_MARGIN = timedelta(seconds=60)
+
+# A missing side of a Link header is written <about:blank> (NOTES.md, "Pagination").
+BLANK_LINK = "about:blank"
+
+EVSES_PATH = "evses"
+STATUS_LOGS_PATH = "evses/{evse_id}/status_logs"
+COMMAND_LOGS_PATH = "evses/{evse_id}/command_logs"
+SUB_SESSIONS_PATH = "charging_sub_sessions"
+SUB_SESSION_PATH = "charging_sub_sessions/{sub_session_id}"
+DISPATCHER_LOGS_PATH = "dispatcher_logs"
+
+# Sub-session modes during which ev.energy dispatches commands. UNMANAGED_* modes are
+# "no optimisation" by definition, so their dispatcher logs are not asked for.
+MANAGED_MODES = ("SMART", "BOOST", "MANAGED_OTG")

@@ -1,0 +1,158 @@
+"""Which charging sub-sessions may have new dispatcher logs, found with the list filters.
+
+`GET /dispatcher_logs` needs a sub-session id, so each run must know which sub-sessions to
+ask about, without re-reading every sub-session ever seen. Two listings answer it:
+`is_finished=false` (ongoing: their logs still grow) and `end__gt=<cursor - margin>`
+(ended since the last run: one last read). Every sub-session found joins a work queue kept
+in the source state (`pending`), and leaves it only once its logs were read after it ended,
+so a run stopped by the budget loses nothing: the queue carries over. `finalized` remembers
+the recently finished ones, which the margin lists again, so they are not read twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.errors import ApiProblem, EvEnergyError
+from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.report import ExtractionReport
+from pipelines.evenergy.settings import SUB_SESSION_PATH, SUB_SESSIONS_PATH
+from pipelines.evenergy.tables import SUB_SESSIONS, page_to_arrow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One sub-session whose dispatcher logs are to be read this run."""
+
+    sub_session_id: str
+    since: datetime | None  # the partition's cursor (newest logged_at read), None: all
+    end: str | None  # when the sub-session ended, None while ongoing
+
+
+@dataclass
+class SubSessionPlan:
+    """The sub-session rows to load and the dispatcher-log partitions to read."""
+
+    tables: list[pa.Table]
+    work: list[WorkItem]
+
+
+class SubSessionPlanner:
+    """Lists the relevant sub-sessions once per run and keeps the work queue in `state`."""
+
+    def __init__(
+        self,
+        client: EvEnergyClient,
+        state: MutableMapping[str, Any],
+        report: ExtractionReport,
+        initial_start: datetime,
+        end_margin: timedelta,
+        managed_modes: tuple[str, ...],
+        evse_ids: frozenset[str] | None,
+        page_size: int,
+    ) -> None:
+        self._client, self._state, self._report = client, state, report
+        self._initial_start, self._margin = initial_start, end_margin
+        self._modes, self._evse_ids, self._page_size = managed_modes, evse_ids, page_size
+
+    def plan(self) -> SubSessionPlan:
+        """List ongoing and recently ended sub-sessions; queue the managed ones."""
+        pending = self._state.setdefault("pending", {})
+        finalized = self._state.setdefault("finalized", {})
+        cursor = self._end_cursor()
+        ongoing, _ = self._list({"is_finished": "false"})
+        ended, ended_complete = self._list({"end__gt": format_timestamp(cursor - self._margin)})
+        seen = set()
+        for table in ongoing + ended:
+            for row in table.select(["id", "mode", "end"]).to_pylist():
+                seen.add(row["id"])
+                if row["id"] not in finalized and row["mode"] in self._modes:
+                    entry = pending.setdefault(row["id"], {"since": None})
+                    entry["end"] = None if row["end"] is None else format_timestamp(row["end"])
+        # Only a listing read to its last page may move the cursor past what it listed.
+        ends = [end for t in ended for end in t["end"].to_pylist() if end is not None]
+        if ended_complete and ends and max(ends) > cursor:
+            self._state["end_cursor"] = format_timestamp(max(ends))
+        refreshed = list(self._refresh_unseen(pending, seen))
+        self._prune(finalized)
+        work = [
+            WorkItem(key, _maybe_time(entry.get("since")), entry.get("end"))
+            for key, entry in sorted(pending.items(), key=lambda kv: kv[1].get("tried_at", ""))
+        ]
+        return SubSessionPlan(ongoing + ended + refreshed, work)
+
+    def done(self, item: WorkItem, cursor: datetime | None, now: str) -> None:
+        """A sub-session's dispatcher logs were read through: move it along the queue."""
+        pending = self._state["pending"]
+        if item.end is not None:
+            pending.pop(item.sub_session_id, None)
+            self._state["finalized"][item.sub_session_id] = item.end
+        elif item.sub_session_id in pending:
+            entry = pending[item.sub_session_id]
+            entry["since"] = None if cursor is None else format_timestamp(cursor)
+            entry["tried_at"] = now
+
+    def _end_cursor(self) -> datetime:
+        saved = self._state.get("end_cursor")
+        return parse_timestamp(saved) if saved else self._initial_start
+
+    def _list(self, filters: dict[str, str]) -> tuple[list[pa.Table], bool]:
+        """All pages of one sub-session listing, and whether it was read to the end."""
+        tables = []
+        params = {**filters, "page_size": self._page_size}
+        try:
+            for page in self._client.pages(SUB_SESSIONS_PATH, params, SUB_SESSIONS.name):
+                converted = page_to_arrow(SUB_SESSIONS, page, {}, "listing")
+                self._report.reject(converted.bad_rows)
+                tables.append(self._allowed(converted.table))
+        except EvEnergyError as error:
+            self._report.fail(f"listing sub-sessions {filters}", error)
+            return tables, False
+        return tables, True
+
+    def _allowed(self, table: pa.Table) -> pa.Table:
+        if self._evse_ids is None:
+            return table
+        keep = [evse_id in self._evse_ids for evse_id in table["evse_id"].to_pylist()]
+        return table.filter(pa.array(keep, pa.bool_()))
+
+    def _refresh_unseen(self, pending: dict[str, Any], seen: set[str]) -> Iterator[pa.Table]:
+        """A queued sub-session missing from both listings: fetch it to learn whether it ended."""
+        for key in [k for k in pending if k not in seen]:
+            path = SUB_SESSION_PATH.format(sub_session_id=key)
+            try:
+                body = self._client.get_object(path, SUB_SESSIONS.name)
+            except ApiProblem as error:
+                if error.status == 404:
+                    log.warning("sub-session %s no longer exists: dropped from the queue", key)
+                    pending.pop(key)
+                else:
+                    self._report.fail(f"sub-session {key}", error)
+                continue
+            except EvEnergyError as error:
+                self._report.fail(f"sub-session {key}", error)
+                continue
+            converted = page_to_arrow(SUB_SESSIONS, [body], {}, key)
+            if converted.table.num_rows:
+                end = converted.table["end"][0].as_py()
+                pending[key]["end"] = None if end is None else format_timestamp(end)
+                yield converted.table
+
+    def _prune(self, finalized: dict[str, str]) -> None:
+        """Forget finished sub-sessions that the `end__gt` listing can no longer return."""
+        horizon = self._end_cursor() - self._margin
+        for key in [k for k, end in finalized.items() if parse_timestamp(end) < horizon]:
+            del finalized[key]
+
+
+def _maybe_time(value: str | None) -> datetime | None:
+    return parse_timestamp(value) if value else None
