@@ -32,7 +32,7 @@ def run_demo(directory: Path, n_evses: int = 25) -> int:
     directory.mkdir(parents=True)
     config = SimulatorConfig(seed=42, n_evses=n_evses, days=4.0, rate_limit=None)
     with SimulatorServer(config) as simulator:
-        pipeline = make_pipeline(str(directory / "dlt"), str(directory / "evenergy.duckdb"))
+        pipeline = make_pipeline(str(directory / "dlt"), str(directory / "warehouse.duckdb"))
         source_args = {
             "base_url": simulator.base_url,
             "token_url": simulator.token_url,

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "evenergy"
 DATASET_NAME = "evenergy"
+# Not `evenergy.duckdb`: DuckDB names the catalog after the file, and a catalog `evenergy`
+# beside the schema `evenergy` makes every `evenergy.<table>` reference ambiguous.
+DEFAULT_DATABASE = "warehouse.duckdb"
 
 
 @dataclass
@@ -50,10 +53,12 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
 
     Args:
         pipelines_dir: dlt's working directory; dlt's default (`~/.dlt`, `DLT_DATA_DIR`).
-        database: the DuckDB file; default `evenergy.duckdb` in the working directory, or
-            `DESTINATION__DUCKDB__CREDENTIALS`.
+        database: the DuckDB file; default `[destination.duckdb] credentials`
+            (`DESTINATION__DUCKDB__CREDENTIALS`), else `warehouse.duckdb` in the working
+            directory.
     """
-    destination = dlt.destinations.duckdb(credentials=database) if database else "duckdb"
+    database = database or dlt.config.get("destination.duckdb.credentials") or DEFAULT_DATABASE
+    destination = dlt.destinations.duckdb(credentials=database)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
@@ -101,7 +106,10 @@ def load_evenergy(
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:
-    """A run killed after extracting left a package: load it before extracting anew."""
+    """Restore the state from the warehouse if the working directory was lost (as dlt's
+    `run` does; separate extract/normalize/load calls must ask for it), then load any
+    package a killed run left behind before extracting anew."""
+    pipeline.sync_destination()
     if pipeline.has_pending_data:
         log.warning("finishing a load package left by an interrupted run")
         pipeline.normalize()

@@ -87,7 +87,9 @@ def model_params() -> Any:
 
     from pipelines.models import ModelParams
 
-    values: dict[str, Any] = {f.name: dlt.config.get(f"models.{f.name}") for f in fields(ModelParams)}
+    values: dict[str, Any] = {
+        f.name: dlt.config.get(f"models.{f.name}") for f in fields(ModelParams)
+    }
     return ModelParams(**{k: float(v) for k, v in values.items() if v is not None})
 
 

@@ -254,7 +254,9 @@ def page_to_arrow(
     table = pa.table(arrays)
     if bad:
         table = table.filter(pa.array([i not in bad for i in range(len(objects))]))
-    return ConvertedPage(table, sorted(bad.values(), key=lambda b: b.index))
+    # Key columns are declared not null; say so in the Arrow schema too (no nulls remain).
+    schema = pa.schema([f.with_nullable(f.name not in spec.primary_key) for f in table.schema])
+    return ConvertedPage(table.cast(schema), sorted(bad.values(), key=lambda b: b.index))
 
 
 def _dig(row: Mapping[str, Any], column: Column) -> Any:

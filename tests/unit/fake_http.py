@@ -32,7 +32,9 @@ class FakeHttp:
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                recorded = Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
+                recorded = Recorded(
+                    self.command, self.path, dict(self.headers), self.rfile.read(length)
+                )
                 fake.requests.append(recorded)
                 status, headers, body = fake.handler(recorded)
                 self.send_response(status)

@@ -23,8 +23,12 @@ class TokenEndpoint:
         form = parse_qs(request.body.decode())
         assert form["grant_type"] == ["client_credentials"]
         self.issued += 1
-        body = {"access_token": f"token-{self.issued}", "token_type": "Bearer",
-                "expires_in": self.expires_in, "scope": "evse:read"}
+        body = {
+            "access_token": f"token-{self.issued}",
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": "evse:read",
+        }
         return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 

@@ -37,8 +37,12 @@ def _client(fake, budget=None):
 
 
 def _page(rows, next_url="about:blank"):
-    headers = {**JSON, "Link": f'<about:blank>; rel="previous", <{next_url}>; rel="next"',
-               "X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "990"}
+    headers = {
+        **JSON,
+        "Link": f'<about:blank>; rel="previous", <{next_url}>; rel="next"',
+        "X-RateLimit-Limit": "1000",
+        "X-RateLimit-Remaining": "990",
+    }
     return 200, headers, json.dumps(rows).encode()
 
 
@@ -55,7 +59,9 @@ def test_pages_follow_next_links_and_stop_at_about_blank():
 
 
 def test_5xx_and_dropped_bodies_are_retried():
-    script = Script([(503, PROBLEM, b'{"title": "Unavailable"}'), (200, JSON, b"[1, 2"), _page([1])])
+    script = Script(
+        [(503, PROBLEM, b'{"title": "Unavailable"}'), (200, JSON, b"[1, 2"), _page([1])]
+    )
     with FakeHttp(script) as fake:
         assert list(_client(fake).pages("evses", {}, "evses")) == [[1]]
 
@@ -74,8 +80,15 @@ def test_401_refreshes_the_token_once():
 
 
 def test_a_second_401_is_an_error():
-    unauthorized = (401, PROBLEM, b'{"status": 401, "title": "Unauthorized", "detail": "bad token"}')
-    with FakeHttp(Script([unauthorized, unauthorized])) as fake, pytest.raises(ApiProblem) as failure:
+    unauthorized = (
+        401,
+        PROBLEM,
+        b'{"status": 401, "title": "Unauthorized", "detail": "bad token"}',
+    )
+    with (
+        FakeHttp(Script([unauthorized, unauthorized])) as fake,
+        pytest.raises(ApiProblem) as failure,
+    ):
         list(_client(fake).pages("evses", {}, "evses"))
     assert failure.value.status == 401
 
@@ -85,7 +98,10 @@ def test_4xx_problem_is_reported_with_title_and_detail_and_not_retried():
     script = Script([(404, PROBLEM, json.dumps(body).encode())])
     with FakeHttp(script) as fake, pytest.raises(ApiProblem) as failure:
         list(_client(fake).pages("evses/evseX/status_logs", {}, "status_logs"))
-    assert str(failure.value) == "HTTP 404 Not found: Resource does not exist. (/v2/evses/evseX/status_logs)"
+    assert (
+        str(failure.value)
+        == "HTTP 404 Not found: Resource does not exist. (/v2/evses/evseX/status_logs)"
+    )
     assert len([r for r in fake.requests if r.path.startswith("/v2")]) == 1
 
 
@@ -99,7 +115,10 @@ def test_429_waits_retry_after_then_continues():
 
 
 def test_a_body_that_is_not_a_list_is_malformed():
-    with FakeHttp(Script([(200, JSON, b'{"detail": "oops"}')])) as fake, pytest.raises(MalformedPage):
+    with (
+        FakeHttp(Script([(200, JSON, b'{"detail": "oops"}')])) as fake,
+        pytest.raises(MalformedPage),
+    ):
         list(_client(fake).pages("evses", {}, "evses"))
 
 

@@ -5,7 +5,9 @@ import requests
 from pipelines.evenergy.paging import next_page_url
 
 
-def _response(link: str | None, url: str = "https://api.ev.energy/v2/evses?page_size=2") -> requests.Response:
+def _response(
+    link: str | None, url: str = "https://api.ev.energy/v2/evses?page_size=2"
+) -> requests.Response:
     response = requests.Response()
     response.url = url
     if link is not None:
@@ -18,7 +20,10 @@ def test_next_link_is_followed():
         '<https://api.ev.energy/v2/evses?page_size=2&page_before=evseA>; rel="previous", '
         '<https://api.ev.energy/v2/evses?page_size=2&page_after=evseB>; rel="next"'
     )
-    assert next_page_url(_response(link)) == "https://api.ev.energy/v2/evses?page_size=2&page_after=evseB"
+    assert (
+        next_page_url(_response(link))
+        == "https://api.ev.energy/v2/evses?page_size=2&page_after=evseB"
+    )
 
 
 def test_about_blank_next_is_the_last_page():
@@ -40,5 +45,7 @@ def test_relative_link_resolves_against_the_page_url():
 
 
 def test_next_first_then_previous_order_does_not_matter():
-    link = '<about:blank>; rel="next", <https://api.ev.energy/v2/evses?page_before=x>; rel="previous"'
+    link = (
+        '<about:blank>; rel="next", <https://api.ev.energy/v2/evses?page_before=x>; rel="previous"'
+    )
     assert next_page_url(_response(link)) is None

@@ -29,7 +29,9 @@ def test_timestamps_parse_to_utc(text, expected):
     assert parsed.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("bad", ["not-a-date", "", "2024-13-01T00:00:00Z", 1713346785, None, "2024-04-17"])
+@pytest.mark.parametrize(
+    "bad", ["not-a-date", "", "2024-13-01T00:00:00Z", 1713346785, None, "2024-04-17"]
+)
 def test_bad_timestamps_raise(bad):
     with pytest.raises(ValueError):
         parse_timestamp(bad)
@@ -44,9 +46,18 @@ def test_format_round_trips():
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://api.ev.energy/v2/evses/evse01HSH04KDEWF6Z4DB2J77J74K5", "evse01HSH04KDEWF6Z4DB2J77J74K5"),
-        ("https://api.ev.energy/v2/evses/evse01HSH04KDEWF6Z4DB2J77J74K5/", "evse01HSH04KDEWF6Z4DB2J77J74K5"),
-        ("https://api.ev.energy/v2/vehicles/vhcl01HRFF3SEVSCRAV9B3CHVDFN0H?expand=trim", "vhcl01HRFF3SEVSCRAV9B3CHVDFN0H"),
+        (
+            "https://api.ev.energy/v2/evses/evse01HSH04KDEWF6Z4DB2J77J74K5",
+            "evse01HSH04KDEWF6Z4DB2J77J74K5",
+        ),
+        (
+            "https://api.ev.energy/v2/evses/evse01HSH04KDEWF6Z4DB2J77J74K5/",
+            "evse01HSH04KDEWF6Z4DB2J77J74K5",
+        ),
+        (
+            "https://api.ev.energy/v2/vehicles/vhcl01HRFF3SEVSCRAV9B3CHVDFN0H?expand=trim",
+            "vhcl01HRFF3SEVSCRAV9B3CHVDFN0H",
+        ),
     ],
 )
 def test_id_from_url(url, expected):
@@ -64,7 +75,10 @@ def test_ref_id_takes_expanded_objects_and_urls():
     assert ref_id(17) is None
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("6h", 21600), ("7d", 604800), ("30", 30), (45, 45)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("6h", 21600), ("7d", 604800), ("30", 30), (45, 45)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 

@@ -77,7 +77,10 @@ def test_expanded_model_and_make_are_flattened():
     }
     row = page_to_arrow(EVSES, [evse], {}).table.to_pylist()[0]
     assert (row["model_id"], row["model_name"], row["make_id"], row["make_name"]) == (
-        "emod1", "EVWC2S22", "emak1", "Wallbox"
+        "emod1",
+        "EVWC2S22",
+        "emak1",
+        "Wallbox",
     )
     assert row["user_id"] == "user1"
     assert (row["location__latitude"], row["location__longitude"]) == (51.5, -0.12)
@@ -86,8 +89,18 @@ def test_expanded_model_and_make_are_flattened():
 def test_sub_session_ids_come_from_urls_and_evse_may_be_null():
     base = {"id": "csub1", "start": "2026-11-01T17:00:00Z", "end": None, "mode": "SMART"}
     rows = [
-        {**base, "evse": "https://api.ev.energy/v2/evses/evseA", "vehicle": "https://api.ev.energy/v2/vehicles/vhcl1"},
-        {**base, "id": "csub2", "evse": None, "vehicle": "https://api.ev.energy/v2/vehicles/vhcl2", "labels": ["OFF_PEAK"]},
+        {
+            **base,
+            "evse": "https://api.ev.energy/v2/evses/evseA",
+            "vehicle": "https://api.ev.energy/v2/vehicles/vhcl1",
+        },
+        {
+            **base,
+            "id": "csub2",
+            "evse": None,
+            "vehicle": "https://api.ev.energy/v2/vehicles/vhcl2",
+            "labels": ["OFF_PEAK"],
+        },
     ]
     table = page_to_arrow(SUB_SESSIONS, rows, {}).table
     assert table.column("evse_id").to_pylist() == ["evseA", None]
@@ -107,4 +120,7 @@ def test_declared_hints_mark_keys_not_nullable():
     hints = STATUS_LOGS.dlt_columns()
     assert hints["sampled_at"] == {"data_type": "timestamp", "nullable": False}
     assert hints["reason_not_sent" if False else "is_charging"]["nullable"] is True
-    assert DISPATCHER_LOGS.dlt_columns()["reason_not_sent"] == {"data_type": "text", "nullable": True}
+    assert DISPATCHER_LOGS.dlt_columns()["reason_not_sent"] == {
+        "data_type": "text",
+        "nullable": True,
+    }
