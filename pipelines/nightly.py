@@ -101,5 +101,10 @@ def summarize(outcome: LoadOutcome) -> str:
     if not report.partial:
         return f"complete: {outcome.rows_loaded} rows loaded, {requests}"
     up_to_date = f"{evses.complete} of {evses.total} EVSEs up to date" if evses else "no EVSEs read"
-    why = report.stop_reason or f"{len(report.errors)} partition error(s)"
+    reasons = [report.stop_reason] if report.stop_reason else []
+    if report.errors:
+        reasons.append(f"{len(report.errors)} error(s)")
+    if report.bad_rows:
+        reasons.append(f"{sum(report.bad_rows.values())} bad row(s) kept out")
+    why = ", ".join(reasons)
     return f"partial: {up_to_date}; resumes next run ({why}; {requests})"

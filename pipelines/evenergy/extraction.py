@@ -194,7 +194,9 @@ class Extraction:
         for result in map_bounded(fetch, plan.work, self.settings.concurrency):
             yield from self._account(DISPATCHER_LOGS.name, result)
             if result.complete:
-                planner.done(by_key[result.key], result.cursor, self.started_at)
+                planner.done(
+                    by_key[result.key], result.cursor, self.started_at, finished=not result.bad_rows
+                )
 
     def _account(self, resource: str, result: PartitionResult) -> Iterator[pa.Table]:
         self.report.record(resource, result)

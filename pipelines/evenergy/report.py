@@ -94,7 +94,11 @@ class ExtractionReport:
 
     @property
     def partial(self) -> bool:
-        """The run stopped early (budget or deadline) or some partitions failed."""
-        return self.stop_reason is not None or any(
-            p.failed or p.not_reached for p in self.progress.values()
+        """Something visible was not loaded: the run stopped early (budget or deadline), a
+        partition or listing failed, or rows were rejected. The next run reads it again."""
+        return (
+            self.stop_reason is not None
+            or bool(self.errors)
+            or bool(self.bad_rows)
+            or any(p.failed or p.not_reached for p in self.progress.values())
         )

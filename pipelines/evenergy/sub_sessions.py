@@ -90,10 +90,14 @@ class SubSessionPlanner:
         ]
         return SubSessionPlan(ongoing + ended + refreshed, work)
 
-    def done(self, item: WorkItem, cursor: datetime | None, now: str) -> None:
-        """A sub-session's dispatcher logs were read through: move it along the queue."""
+    def done(self, item: WorkItem, cursor: datetime | None, now: str, finished: bool) -> None:
+        """A sub-session's dispatcher logs were read through: move it along the queue.
+
+        Args:
+            finished: no row was rejected; an ended sub-session may leave the queue.
+        """
         pending = self._state["pending"]
-        if item.end is not None:
+        if item.end is not None and finished:
             pending.pop(item.sub_session_id, None)
             self._state["finalized"][item.sub_session_id] = item.end
         elif item.sub_session_id in pending:
@@ -106,18 +110,19 @@ class SubSessionPlanner:
         return parse_timestamp(saved) if saved else self._initial_start
 
     def _list(self, filters: dict[str, str]) -> tuple[list[pa.Table], bool]:
-        """All pages of one sub-session listing, and whether it was read to the end."""
-        tables = []
+        """All pages of one sub-session listing, and whether every row of it was read."""
+        tables, complete = [], True
         params = {**filters, "page_size": self._page_size}
         try:
             for page in self._client.pages(SUB_SESSIONS_PATH, params, SUB_SESSIONS.name):
                 converted = page_to_arrow(SUB_SESSIONS, page, {}, "listing")
                 self._report.reject(converted.bad_rows)
                 tables.append(self._allowed(converted.table))
+                complete = complete and not converted.bad_rows
         except EvEnergyError as error:
             self._report.fail(f"listing sub-sessions {filters}", error)
             return tables, False
-        return tables, True
+        return tables, complete
 
     def _allowed(self, table: pa.Table) -> pa.Table:
         if self._evse_ids is None:
