@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import exit_codes
 from pipelines.evenergy import ConfigurationError
@@ -92,12 +93,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlreadyRunning as error:
         log.error("not started: %s", error)
         return exit_codes.LOCKED
-    except EvEnergyError as error:
-        log.error("failed: %s", error)
+    except (EvEnergyError, PipelineStepFailed) as error:
+        log.error("failed: %s", _root_cause(error))
         return exit_codes.FAILED
     except KeyboardInterrupt:
         log.error("interrupted: the next run resumes from the last saved state")
         return exit_codes.FAILED
+
+
+def _root_cause(error: Exception) -> str:
+    """dlt wraps what a resource raised in `PipelineStepFailed`: report the cause itself."""
+    cause = getattr(error, "exception", None)
+    return str(cause if isinstance(cause, Exception) else error).splitlines()[0]
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -115,17 +122,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _missing_settings(error: ConfigFieldMissingException) -> str:
+    """`sources.evenergy.credentials.client_secret (env SOURCES__...)` for each missing key."""
     names = []
     for field in error.fields:
-        section = (
-            ".".join(("sources", "evenergy", "credentials"))
-            if field.startswith("client_")
-            else "sources.evenergy"
-        )
-        names.append(
-            f"{section}.{field} (env {section.upper().replace('.', '__')}__{field.upper()})"
-        )
-    return ", ".join(names) or str(error).splitlines()[0]
+        nested = [
+            inner
+            for traces in error.traces.get(field, [])
+            for inner in getattr(traces, "traces", {})  # a nested spec: its own missing keys
+        ]
+        for path in [f"{field}.{inner}" for inner in nested] or [field]:
+            setting = f"sources.evenergy.{path}"
+            names.append(f"{setting} (env {setting.upper().replace('.', '__')})")
+    return ", ".join(names)
 
 
 if __name__ == "__main__":

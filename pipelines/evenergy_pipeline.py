@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,15 +75,20 @@ def database_path(pipeline: dlt.Pipeline) -> Path:
 
 
 def load_evenergy(
-    pipeline: dlt.Pipeline, on_progress: ProgressCallback | None = None, **source_args: Any
+    pipeline: dlt.Pipeline,
+    on_progress: ProgressCallback | None = None,
+    on_secret: Callable[[str], None] | None = None,
+    **source_args: Any,
 ) -> LoadOutcome:
     """Extract, normalize and load one run of the source.
 
     Args:
+        on_progress: called after each partition with the run's report.
+        on_secret: told the client secret and every access token (for log redaction).
         source_args: overrides of `[sources.evenergy]` settings (e.g. `max_duration`).
     """
     _finish_pending(pipeline)
-    hooks = RunHooks(ExtractionReport(), on_progress)
+    hooks = RunHooks(ExtractionReport(), on_progress, on_secret)
     source = evenergy(hooks=hooks, **source_args)
     assert hooks.budget is not None
     outcome = LoadOutcome(hooks.report, hooks.budget, None)

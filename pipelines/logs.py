@@ -56,6 +56,10 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     root.setLevel(level)
     for noisy in ("urllib3", "dlt"):  # their INFO lines carry nothing a cron mail needs
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # requests-oauthlib logs the whole token response at DEBUG, before anyone could register
+    # the new token with the redactor: never let those records through, even with -v.
+    for leaky in ("requests_oauthlib", "oauthlib"):
+        logging.getLogger(leaky).setLevel(logging.WARNING)
 
 
 class Progress:

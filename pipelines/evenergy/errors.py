@@ -62,3 +62,10 @@ class RateLimitBudgetExhausted(ExtractionStopped):
 
 class DeadlineReached(ExtractionStopped):
     """The run's deadline (`max_duration`) has passed or will before a wait ends."""
+
+
+def is_fatal(error: EvEnergyError) -> bool:
+    """Errors that no other partition can escape: the credentials or the scopes are wrong."""
+    if isinstance(error, AuthenticationFailed):
+        return True
+    return isinstance(error, ApiProblem) and error.status in (401, 403)

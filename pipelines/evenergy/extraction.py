@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
-from pipelines.evenergy.errors import EvEnergyError
+from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.partitions import (
     LogEndpoint,
@@ -118,6 +118,8 @@ class Extraction:
                 self.report.reject(converted.bad_rows)
                 tables.append(converted.table)
         except EvEnergyError as error:
+            if is_fatal(error):
+                raise
             self.report.fail("listing EVSEs", error)
         fleet = pa.concat_tables(tables, promote_options="permissive")
         if self.settings.evse_ids is not None:

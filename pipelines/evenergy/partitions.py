@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
-from pipelines.evenergy.errors import EvEnergyError
+from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy.tables import BadRow, TableSpec, page_to_arrow
 
@@ -97,6 +97,8 @@ def read_partition(
                 )
             )
     except EvEnergyError as failure:
+        if is_fatal(failure):
+            raise
         error = failure
     table = pa.concat_tables(tables, promote_options="permissive") if tables else None
     complete = error is None

@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
-from pipelines.evenergy.errors import ApiProblem, EvEnergyError
+from pipelines.evenergy.errors import ApiProblem, EvEnergyError, is_fatal
 from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.settings import SUB_SESSION_PATH, SUB_SESSIONS_PATH
@@ -120,6 +120,8 @@ class SubSessionPlanner:
                 tables.append(self._allowed(converted.table))
                 complete = complete and not converted.bad_rows
         except EvEnergyError as error:
+            if is_fatal(error):
+                raise
             self._report.fail(f"listing sub-sessions {filters}", error)
             return tables, False
         return tables, complete

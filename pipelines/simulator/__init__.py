@@ -1,0 +1,16 @@
+"""An HTTP simulator of the ev.energy v2 REST API, for demos, integration tests, fault
+injection and benchmarks of the extraction pipeline.
+
+Deterministic from a seed, driven by a controllable simulated clock, served over real HTTP on
+loopback, with a ground truth (:class:`World`) to compute expected rows independently of the
+pipeline. See ``README.md`` beside this file.
+"""
+
+from pipelines.simulator.catalog import MAX_LOG_LAG
+from pipelines.simulator.clock import Clock
+from pipelines.simulator.config import SimulatorConfig
+from pipelines.simulator.faults import Faults
+from pipelines.simulator.server import SimulatorServer, serve
+from pipelines.simulator.world import World
+
+__all__ = ["MAX_LOG_LAG", "Clock", "Faults", "SimulatorConfig", "SimulatorServer", "World", "serve"]

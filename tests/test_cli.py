@@ -1,0 +1,134 @@
+"""`evenergy-etl` end to end, as cron runs it: exit codes, one-line errors, the run lock,
+and no secret or token in anything it prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipelines import exit_codes
+from pipelines.lock import RunLock
+from pipelines.simulator import SimulatorServer
+from tests.cli_helpers import project_workdir, run_cli, simulator_env
+from tests.pipelines.conftest import simulator_config
+
+COMMANDS = ["run", "models", "export", "status", "simulate", "demo"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help(command, tmp_path):
+    args = ["--help"] if command is None else [command, "--help"]
+    result = run_cli(args, {"PATH": "/usr/bin:/bin"}, project_workdir(tmp_path))
+    assert result.returncode == 0
+    assert "usage: evenergy-etl" in result.stdout
+    if command is None:
+        assert all(name in result.stdout for name in COMMANDS)
+        assert "exit codes" in result.stdout
+
+
+def test_missing_credentials_is_one_line_naming_the_setting(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with SimulatorServer(simulator_config(n_evses=2)) as simulator:
+        env = simulator_env(simulator, workdir)
+        del env["SOURCES__EVENERGY__CREDENTIALS__CLIENT_SECRET"]
+        result = run_cli(["run"], env, workdir)
+    assert result.returncode == exit_codes.USAGE
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "sources.evenergy.credentials.client_secret" in lines[0]
+    assert "SOURCES__EVENERGY__CREDENTIALS__CLIENT_SECRET" in lines[0]
+
+
+def test_plain_http_outside_loopback_is_refused(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with SimulatorServer(simulator_config(n_evses=2)) as simulator:
+        env = simulator_env(simulator, workdir)
+        env["SOURCES__EVENERGY__BASE_URL"] = "http://api.example.com/v2"
+        result = run_cli(["run"], env, workdir)
+    assert result.returncode == exit_codes.USAGE
+    assert result.stderr.count("\n") == 1
+    assert "sources.evenergy.base_url must be https://" in result.stderr
+
+
+def test_run_then_status(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with SimulatorServer(simulator_config(n_evses=3)) as simulator:
+        env = simulator_env(simulator, workdir)
+        run = run_cli(["run", "--no-models"], env, workdir)
+        status = run_cli(["status"], env, workdir)
+    assert run.returncode == exit_codes.OK, run.stderr
+    for phase in ("extract:", "normalize:", "load:", "complete:"):
+        assert sum(phase in line for line in run.stderr.splitlines()) == 1, run.stderr
+    assert status.returncode == 0
+    assert "evenergy.status_logs" in status.stdout
+    assert "status_logs: 3 EVSEs" in status.stdout
+
+
+def test_second_run_exits_at_once_while_the_first_holds_the_lock(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with SimulatorServer(simulator_config(n_evses=2)) as simulator:
+        env = simulator_env(simulator, workdir)
+        with RunLock(workdir / "warehouse.duckdb.lock"):
+            result = run_cli(["run"], env, workdir)
+        assert simulator.request_count == 0
+    assert result.returncode == exit_codes.LOCKED
+    assert "another run" in result.stderr
+
+
+def test_the_lock_dies_with_a_killed_holder(tmp_path):
+    lock_path = tmp_path / "warehouse.duckdb.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from pipelines.lock import RunLock\n"
+            f"with RunLock(Path({str(lock_path)!r})):\n print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait()
+    with RunLock(lock_path):
+        pass
+
+
+def test_no_secret_or_token_in_logs_or_errors(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with SimulatorServer(simulator_config(n_evses=3)) as simulator:
+        issued: list[str] = []
+        issue = simulator.tokens.issue
+
+        def recording_issue(*args, **kwargs):
+            answer = issue(*args, **kwargs)
+            if "access_token" in answer.body:
+                issued.append(answer.body["access_token"])
+            return answer
+
+        simulator.tokens.issue = recording_issue
+        # errors of every kind, so that messages and retries get logged
+        simulator.faults.configure(
+            token_lifetime_seconds=1.0,
+            error_5xx_rate=0.2,
+            malformed_rate=0.2,
+            slow_rate=0.2,
+            slow_seconds=0.3,
+            fault_seed=3,
+        )
+        env = simulator_env(simulator, workdir)
+        outputs = [run_cli(["-v", "run", "--no-models"], env, workdir)]
+        wrong = dict(env, SOURCES__EVENERGY__CREDENTIALS__CLIENT_SECRET="wrong-secret-7f3a9c")
+        outputs.append(run_cli(["-v", "run", "--no-models"], wrong, workdir))
+    secret = simulator.world.config.client_secret
+    assert issued, "the run should have fetched tokens"
+    assert outputs[1].returncode == exit_codes.FAILED
+    assert "invalid_client" in outputs[1].stderr
+    for output in outputs:
+        text = output.stdout + output.stderr
+        assert secret not in text
+        assert "wrong-secret-7f3a9c" not in text
+        for token in issued:
+            assert token not in text
