@@ -71,7 +71,6 @@ class Progress:
         self._lock = threading.Lock()
         self._last_draw = 0.0
         self._logged_tenths: dict[str, int] = {}
-        self.remaining: int | None = None
         self._log = logging.getLogger("pipelines.progress")
 
     def __call__(self, report: ExtractionReport) -> None:
@@ -96,7 +95,10 @@ class Progress:
             tenth = 10 * done // max(progress.total, 1)
             if tenth > self._logged_tenths.get(name, 0):
                 self._logged_tenths[name] = tenth
-                self._log.info("%s: %d of %d partitions", name, done, progress.total)
+                left = "?" if report.requests_left is None else report.requests_left
+                self._log.info(
+                    "%s: %d of %d partitions, %s requests left", name, done, progress.total, left
+                )
 
     def describe(self, report: ExtractionReport) -> str:
         """One line: partitions done per resource and requests left."""
@@ -104,7 +106,7 @@ class Progress:
             f"{name} {p.complete + p.failed + p.not_reached}/{p.total}"
             for name, p in report.progress.items()
         ]
-        left = "?" if self.remaining is None else str(self.remaining)
+        left = "?" if report.requests_left is None else str(report.requests_left)
         return " · ".join(parts) + f" · {left} requests left"
 
     def finish(self) -> None:

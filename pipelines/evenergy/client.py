@@ -67,7 +67,7 @@ class EvEnergyClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
-        self._tokens, self._budget, self._retry = tokens, budget, retry
+        self._tokens, self.budget, self._retry = tokens, budget, retry
         self._timeout, self._sleep = timeout_seconds, sleep
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_connections)
@@ -108,7 +108,7 @@ class EvEnergyClient:
         failures = 0
         while True:
             token = self._tokens.token()
-            self._budget.acquire(label)
+            self.budget.acquire(label)
             try:
                 response = self._session.get(
                     url,
@@ -119,14 +119,14 @@ class EvEnergyClient:
             except _TRANSIENT as error:
                 failures = self._back_off(failures, ApiUnavailable, f"{type(error).__name__}", url)
                 continue
-            self._budget.observe(response.headers)
+            self.budget.observe(response.headers)
             status = response.status_code
             if status == 401 and not refreshed:
                 self._tokens.refresh(token)
                 refreshed = True
                 continue
             if status == 429:
-                self._budget.wait_out_rate_limit(_retry_after(response))
+                self.budget.wait_out_rate_limit(_retry_after(response))
                 continue
             if status >= 500:
                 failures = self._back_off(failures, ApiUnavailable, f"HTTP {status}", url)

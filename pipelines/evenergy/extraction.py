@@ -202,6 +202,7 @@ class Extraction:
 
     def _account(self, resource: str, result: PartitionResult) -> Iterator[pa.Table]:
         self.report.record(resource, result)
+        self.report.requests_left = self.client.budget.remaining
         self._on_progress(self.report)
         if result.table is not None and result.table.num_rows:
             yield result.table

@@ -36,6 +36,7 @@ class ExtractionReport:
     bad_rows: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     stop_reason: str | None = None
+    requests_left: int | None = None  # in the rate-limit window, as last reported by the API
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def expect(self, resource: str, partitions: int) -> None:
