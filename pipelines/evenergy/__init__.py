@@ -117,7 +117,7 @@ def evenergy(
         tokens,
         hooks.budget,
         timeout_seconds=request_timeout_seconds,
-        max_connections=max(concurrency, 1) + 2,
+        max_in_flight=max(concurrency, 1),
     )
     settings = ExtractionSettings(
         page_size=page_size,

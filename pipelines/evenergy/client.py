@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,14 +64,17 @@ class EvEnergyClient:
         budget: RequestBudget,
         retry: RetryPolicy = RetryPolicy(),
         timeout_seconds: float = 30,
-        max_connections: int = 8,
+        max_in_flight: int = 4,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self._tokens, self.budget, self._retry = tokens, budget, retry
         self._timeout, self._sleep = timeout_seconds, sleep
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_connections)
+        # Several resources read partitions at once: this caps the requests in flight for the
+        # whole run, and the pool keeps one connection per slot alive.
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max_in_flight)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({VERSION_HEADER: API_VERSION, "Accept": "application/json"})
@@ -110,12 +114,13 @@ class EvEnergyClient:
             token = self._tokens.token()
             self.budget.acquire(label)
             try:
-                response = self._session.get(
-                    url,
-                    params=params,
-                    timeout=self._timeout,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+                with self._slots:
+                    response = self._session.get(
+                        url,
+                        params=params,
+                        timeout=self._timeout,
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
             except _TRANSIENT as error:
                 failures = self._back_off(failures, ApiUnavailable, f"{type(error).__name__}", url)
                 continue

@@ -95,11 +95,16 @@ def test_without_the_lookback_late_rows_are_lost(harness: Harness):
 def test_new_evse_is_backfilled(harness: Harness):
     world, day = harness.simulator.world, timedelta(days=1)
     ids = lambda moment: {e["id"] for e in world.evses(moment)}  # noqa: E731
+
+    def joiners_with_logs(moment: datetime) -> set[str]:
+        later = moment + day
+        return {e for e in ids(later) - ids(moment) if world.status_logs(e, later)}
+
     first = next(
         (
             START + timedelta(hours=h)
             for h in range(6, 72)
-            if ids(START + timedelta(hours=h + 24)) - ids(START + timedelta(hours=h))
+            if joiners_with_logs(START + timedelta(hours=h))
         ),
         None,
     )
@@ -107,7 +112,7 @@ def test_new_evse_is_backfilled(harness: Harness):
     harness.simulator.clock.set(first)
     harness.run()
     harness.simulator.clock.set(first + day)
-    joined = ids(first + day) - ids(first)
+    joined = joiners_with_logs(first)
 
     harness.run()
 
