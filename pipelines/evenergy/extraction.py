@@ -43,6 +43,10 @@ from pipelines.evenergy.tables import (
 
 log = logging.getLogger(__name__)
 
+# Rows handed to dlt at once: large enough that dlt's per-item cost vanishes, small enough
+# that memory stays flat whatever the fleet size.
+BATCH_ROWS = 50_000
+
 STATUS_LOGS_ENDPOINT = LogEndpoint(
     STATUS_LOGS,
     STATUS_LOGS_PATH.replace("{evse_id}", "{key}"),
@@ -148,13 +152,15 @@ class Extraction:
                 self.client, endpoint, evse_id, since, cursor, self.settings.page_size
             )
 
-        for result in map_bounded(fetch, evse_ids, self.settings.concurrency):
-            yield from self._account(endpoint.spec.name, result)
+        def save(result: PartitionResult) -> None:
             if result.complete and result.cursor is not None:
                 partitions[result.key] = {
                     "cursor": format_timestamp(result.cursor),
                     "done_at": self.started_at,
                 }
+
+        results = map_bounded(fetch, evse_ids, self.settings.concurrency)
+        yield from self._batched(endpoint.spec.name, results, save)
 
     def sub_sessions(self, state: MutableMapping[str, Any]) -> SubSessionPlan:
         """The sub-session rows of this run and the queue of dispatcher-log partitions."""
@@ -193,19 +199,41 @@ class Extraction:
                 self.settings.page_size,
             )
 
-        for result in map_bounded(fetch, plan.work, self.settings.concurrency):
-            yield from self._account(DISPATCHER_LOGS.name, result)
+        def save(result: PartitionResult) -> None:
             if result.complete:
-                planner.done(
-                    by_key[result.key], result.cursor, self.started_at, finished=not result.bad_rows
-                )
+                item = by_key[result.key]
+                planner.done(item, result.cursor, self.started_at, finished=not result.bad_rows)
 
-    def _account(self, resource: str, result: PartitionResult) -> Iterator[pa.Table]:
-        self.report.record(resource, result)
-        self.report.requests_left = self.client.budget.remaining
-        self._on_progress(self.report)
-        if result.table is not None and result.table.num_rows:
-            yield result.table
+        results = map_bounded(fetch, plan.work, self.settings.concurrency)
+        yield from self._batched(DISPATCHER_LOGS.name, results, save)
+
+    def _batched(
+        self,
+        resource: str,
+        results: Iterator[PartitionResult],
+        save: Callable[[PartitionResult], None],
+    ) -> Iterator[pa.Table]:
+        """Account for each partition, save its cursor, and hand dlt the rows in batches of
+        about `BATCH_ROWS` (dlt's cost is per item, so a table per partition is slow).
+
+        Saving a cursor before its rows are yielded is safe: dlt commits the state with the
+        rows of the same extraction, or neither.
+        """
+        batch: list[pa.Table] = []
+        rows = 0
+        for result in results:
+            self.report.record(resource, result)
+            self.report.requests_left = self.client.budget.remaining
+            self._on_progress(self.report)
+            save(result)
+            if result.table is not None and result.table.num_rows:
+                batch.append(result.table)
+                rows += result.table.num_rows
+            if rows >= BATCH_ROWS:
+                yield pa.concat_tables(batch, promote_options="permissive")
+                batch, rows = [], 0
+        if batch:
+            yield pa.concat_tables(batch, promote_options="permissive")
 
 
 def _maybe_time(value: str | None) -> datetime | None:

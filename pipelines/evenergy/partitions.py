@@ -23,6 +23,9 @@ from pipelines.evenergy.tables import BadRow, TableSpec, page_to_arrow
 
 T = TypeVar("T")
 
+# Rows converted to Arrow at once: one conversion per chunk instead of one per page.
+CONVERT_ROWS = 5_000
+
 
 @dataclass(frozen=True)
 class LogEndpoint:
@@ -85,21 +88,28 @@ def read_partition(
     tables: list[pa.Table] = []
     bad_rows: list[BadRow] = []
     order: list[datetime | None] = []  # cursor values in listing order, None for a bad row
+    pending: list[Any] = []  # rows read but not yet converted: converted in chunks, not per page
+
+    def convert() -> None:
+        converted = page_to_arrow(endpoint.spec, pending, {endpoint.partition_column: key}, key)
+        tables.append(converted.table)
+        bad_rows.extend(converted.bad_rows)
+        cursor_values = converted.table[endpoint.cursor_field]
+        order.extend(_listing_order(cursor_values, converted.bad_rows, len(pending)))
+        pending.clear()
+
     error: EvEnergyError | None = None
     try:
         for page in client.pages(path, params, endpoint.spec.name):
-            converted = page_to_arrow(endpoint.spec, page, {endpoint.partition_column: key}, key)
-            tables.append(converted.table)
-            bad_rows.extend(converted.bad_rows)
-            order.extend(
-                _listing_order(
-                    converted.table[endpoint.cursor_field], converted.bad_rows, len(page)
-                )
-            )
+            pending.extend(page)
+            if len(pending) >= CONVERT_ROWS:
+                convert()
     except EvEnergyError as failure:
         if is_fatal(failure):
             raise
         error = failure
+    if pending:
+        convert()
     table = pa.concat_tables(tables, promote_options="permissive") if tables else None
     complete = error is None
     new_cursor = safe_cursor(order, cursor) if complete else cursor
