@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,7 @@ from pipelines.evenergy.extraction import (
     ExtractionSettings,
     ProgressCallback,
 )
+from pipelines.evenergy.lookback import Lookback
 from pipelines.evenergy.parsing import parse_duration, parse_start
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.settings import (
@@ -79,6 +80,7 @@ def evenergy(
     page_size: int = MAX_PAGE_SIZE,
     initial_start: str = "7d",
     lookback: str = "6h",
+    min_lookback: str = "10m",
     sub_session_end_margin: str = "1h",
     managed_modes: Sequence[str] = MANAGED_MODES,
     evse_ids: Sequence[str] | None = None,
@@ -122,7 +124,11 @@ def evenergy(
     settings = ExtractionSettings(
         page_size=page_size,
         initial_start=_setting(parse_start, "initial_start", initial_start, datetime.now(UTC)),
-        lookback=_setting(parse_duration, "lookback", lookback),
+        lookback=Lookback(
+            maximum=_setting(parse_duration, "lookback", lookback),
+            minimum=_setting(parse_duration, "min_lookback", min_lookback),
+            gap_aware=True,
+        ),
         sub_session_end_margin=_setting(
             parse_duration, "sub_session_end_margin", sub_session_end_margin
         ),
@@ -166,7 +172,7 @@ def _resources(run: Extraction) -> list[DltResource]:
     def evse_command_logs() -> Iterator[pa.Table]:
         """Merged on (evse_id, logged_at): each partition re-reads its newest row."""
         yield from run.evse_logs(
-            COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), lookback=parse_duration(0)
+            COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), Lookback(timedelta(0))
         )
 
     @dlt.resource(

@@ -17,13 +17,13 @@ import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
+from pipelines.evenergy.lookback import Lookback
 from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.partitions import (
     LogEndpoint,
     PartitionResult,
     map_bounded,
     read_partition,
-    since_for,
 )
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.settings import (
@@ -78,7 +78,7 @@ class ExtractionSettings:
 
     page_size: int
     initial_start: datetime
-    lookback: timedelta
+    lookback: Lookback  # status logs; command logs are logged by ev.energy itself: no delay
     sub_session_end_margin: timedelta
     managed_modes: tuple[str, ...]
     evse_ids: frozenset[str] | None
@@ -136,7 +136,7 @@ class Extraction:
         return fleet
 
     def evse_logs(
-        self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: timedelta
+        self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: Lookback
     ) -> Iterator[pa.Table]:
         """Read one log endpoint for every EVSE, each from its own cursor."""
         partitions = state.setdefault("partitions", {})
@@ -144,22 +144,30 @@ class Extraction:
         # Partitions left unread by an earlier run (or never read) go first: none starves.
         evse_ids.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
         self.report.expect(endpoint.spec.name, len(evse_ids))
+        # Where each read starts is decided here, so worker threads never touch the state.
+        reads = [
+            (
+                key,
+                lookback.since(partitions.get(key, {}), self.settings.initial_start),
+                _maybe_time(partitions.get(key, {}).get("cursor")),
+            )
+            for key in evse_ids
+        ]
 
-        def fetch(evse_id: str) -> PartitionResult:
-            cursor = _maybe_time(partitions.get(evse_id, {}).get("cursor"))
-            since = since_for(cursor, lookback, self.settings.initial_start)
+        def fetch(read: tuple[str, datetime, datetime | None]) -> PartitionResult:
+            key, since, cursor = read
             return read_partition(
-                self.client, endpoint, evse_id, since, cursor, self.settings.page_size
+                self.client, endpoint, key, since, cursor, self.settings.page_size
             )
 
         def save(result: PartitionResult) -> None:
             if result.complete and result.cursor is not None:
-                partitions[result.key] = {
-                    "cursor": format_timestamp(result.cursor),
-                    "done_at": self.started_at,
-                }
+                entry = partitions.setdefault(result.key, {})
+                entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
+                read = [] if result.table is None else result.table[endpoint.cursor_field]
+                lookback.remember(entry, list(read.to_pylist()) if read else [], result.cursor)
 
-        results = map_bounded(fetch, evse_ids, self.settings.concurrency)
+        results = map_bounded(fetch, reads, self.settings.concurrency)
         yield from self._batched(endpoint.spec.name, results, save)
 
     def sub_sessions(self, state: MutableMapping[str, Any]) -> SubSessionPlan:

@@ -161,10 +161,3 @@ def map_bounded(
             if following is not None:
                 in_flight.append(pool.submit(fn, following))
             yield result
-
-
-def since_for(cursor: datetime | None, lookback: timedelta, floor: datetime) -> datetime:
-    """Where a partition's next read starts: its cursor minus the lookback, never before `floor`."""
-    if cursor is None:
-        return floor
-    return max(cursor - lookback, floor)

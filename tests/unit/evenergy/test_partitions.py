@@ -1,8 +1,8 @@
 """The partition cursor never moves past a row that could not be read."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from pipelines.evenergy.partitions import safe_cursor, since_for
+from pipelines.evenergy.partitions import safe_cursor
 
 
 def t(minute: int) -> datetime:
@@ -34,9 +34,3 @@ def test_bad_row_at_the_oldest_end_pins_the_cursor():
 
 def test_several_bad_rows_take_the_oldest_bound():
     assert safe_cursor([None, t(40), t(30), None, t(20), t(10)], old=t(0)) == t(20)
-
-
-def test_since_subtracts_the_lookback_but_not_before_the_floor():
-    assert since_for(t(50), timedelta(minutes=30), floor=t(0)) == t(20)
-    assert since_for(t(10), timedelta(minutes=30), floor=t(0)) == t(0)
-    assert since_for(None, timedelta(minutes=30), floor=t(0)) == t(0)
