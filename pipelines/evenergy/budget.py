@@ -37,6 +37,8 @@ class RequestBudget:
         self.limit: int | None = None
         self.remaining: int | None = None
         self.requests_made = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self.requests_by_label: Counter[str] = Counter()
         self.rate_limited = 0
 
@@ -61,11 +63,22 @@ class RequestBudget:
                 )
             if self.remaining is not None:
                 self.remaining -= 1  # optimistic: other threads see it before the answer
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
             self.requests_made += 1
             self.requests_by_label[label] += 1
 
+    def release(self) -> None:
+        """The request `acquire` accounted for has been answered (or has failed)."""
+        with self._lock:
+            self._in_flight -= 1
+
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Read the rate-limit headers of an answer."""
+        """Read the rate-limit headers of an answer (after `release`).
+
+        The answer's count does not include the requests still in flight, which `acquire`
+        has already taken off: they are taken off again here.
+        """
         with self._lock:
             limit, remaining = (
                 headers.get("X-RateLimit-Limit"),
@@ -74,7 +87,16 @@ class RequestBudget:
             if limit is not None and limit.strip().isdigit():
                 self.limit = int(limit)
             if remaining is not None and remaining.strip().lstrip("-").isdigit():
-                self.remaining = int(remaining)
+                self.remaining = self._estimate(int(remaining) - self._in_flight)
+
+    def _estimate(self, observed: int) -> int:
+        """Answers processed out of order carry stale counts, too high by at most the peak
+        number of requests in flight; a larger rise is the rolling window freeing requests."""
+        if self.remaining is None or observed <= self.remaining:
+            return observed
+        if observed > self.remaining + self._peak_in_flight:
+            return observed
+        return self.remaining
 
     def wait_out_rate_limit(self, retry_after_seconds: float) -> None:
         """After a 429: sleep until the window frees up, unless the deadline comes first."""

@@ -112,15 +112,8 @@ class EvEnergyClient:
         failures = 0
         while True:
             token = self._tokens.token()
-            self.budget.acquire(label)
             try:
-                with self._slots:
-                    response = self._session.get(
-                        url,
-                        params=params,
-                        timeout=self._timeout,
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
+                response = self._send(url, params, token, label)
             except _TRANSIENT as error:
                 failures = self._back_off(failures, ApiUnavailable, f"{type(error).__name__}", url)
                 continue
@@ -142,6 +135,22 @@ class EvEnergyClient:
                 return response, orjson.loads(response.content)
             except orjson.JSONDecodeError:
                 failures = self._back_off(failures, MalformedPage, "body is not JSON", url)
+
+    def _send(
+        self, url: str, params: dict[str, Any] | None, token: str, label: str
+    ) -> requests.Response:
+        """One HTTP request, accounted for in the budget and holding one in-flight slot."""
+        self.budget.acquire(label)
+        try:
+            with self._slots:
+                return self._session.get(
+                    url,
+                    params=params,
+                    timeout=self._timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+        finally:
+            self.budget.release()
 
     def _back_off(self, failures: int, error: type[Exception], what: str, url: str) -> int:
         failures += 1
