@@ -4,6 +4,7 @@ watermarks are saved, the partitions not reached go first next run, and nothing 
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import requests
 
@@ -40,7 +41,7 @@ def test_budget_stops_cleanly_and_later_runs_finish_the_job(harness: Harness):
     # already up to date is read again. Reads run concurrently (2 x concurrency submitted
     # ahead), so at most that many unread ones may still be cut short by the budget.
     in_flight = 2 * 4
-    for before, after in zip(reached, reached[1:]):
+    for before, after in pairwise(reached):
         unread = set(_ids(harness)) - set(before)
         reread = {e for e in before if after[e]["done_at"] != before[e]["done_at"]}
         still_unread = unread - set(after)
