@@ -30,7 +30,7 @@ def run_demo(directory: Path, n_evses: int = 25) -> int:
 
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    config = SimulatorConfig(seed=42, n_evses=n_evses, days=4.0, rate_limit=None)
+    config = SimulatorConfig(seed=42, n_evses=n_evses, days=4.0)  # 1000 requests/hour
     with SimulatorServer(config) as simulator:
         pipeline = make_pipeline(str(directory / "dlt"), str(directory / "warehouse.duckdb"))
         source_args = {
@@ -67,16 +67,46 @@ def _night(title: str, pipeline: Any, source_args: dict[str, Any]) -> LoadOutcom
     return outcome
 
 
+SUMMARY = """
+select
+    date,
+    device_type,
+    count_attempts as attempts,
+    count_sent as sent,
+    count_effective as effective,
+    count_no_response as no_response,
+    round(effectiveness_rate, 2) as state_change_rate,
+    round(compliance_rate, 2) as compliance_rate,
+    round(target_success_rate, 2) as target_rate,
+    count_charger_failures as charger_fails,
+    count_vehicle_failures as vehicle_fails,
+    round(median_response_seconds) as median_response_s
+from analytics.daily_dispatch_effectiveness
+order by date, device_type
+"""
+
+
 def _print_results(database: Path, exports: Path) -> None:
     with duckdb.connect(str(database), read_only=True) as conn:
         _emit("\ndaily dispatch effectiveness (analytics.daily_dispatch_effectiveness):")
-        relation = conn.sql("select * from analytics.daily_dispatch_effectiveness order by 1, 2")
-        _emit(str(relation))
+        relation = conn.sql(SUMMARY)
+        _emit_table(relation.columns, relation.fetchall())
+    exports = exports.resolve()
     _emit(f"warehouse: {database}")
+    _emit(f"parquet:   {exports}/<model>/date=YYYY-MM-DD/*.parquet")
     _emit(
-        f'parquet:   {exports}/  (query: duckdb -c "select * from '
-        f"read_parquet('{exports}/daily_dispatch_effectiveness/**/*.parquet')\")"
+        f'try:       duckdb -c "select * from read_parquet('
+        f"'{exports}/daily_dispatch_effectiveness/**/*.parquet')\""
     )
+
+
+def _emit_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    cells = [columns, *[["" if v is None else str(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for index, row in enumerate(cells):
+        _emit("  ".join(value.rjust(width) for value, width in zip(row, widths, strict=True)))
+        if index == 0:
+            _emit("  ".join("-" * width for width in widths))
 
 
 def _emit(line: str) -> None:
