@@ -45,6 +45,7 @@ from pipelines.evenergy.tables import (
     EVSES,
     STATUS_LOGS,
     SUB_SESSIONS,
+    TableSpec,
 )
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -141,61 +142,47 @@ def evenergy(
 
 
 def _resources(run: Extraction) -> list[DltResource]:
-    @dlt.resource(
-        name=EVSES.name,
-        primary_key=EVSES.primary_key,
-        write_disposition="merge",
-        columns=EVSES.dlt_columns(),
-    )
+    @_merged(EVSES)
     def evses() -> Iterator[pa.Table]:
         """Merged on id: an EVSE's attributes change (lock mode, lifecycle) and are updated."""
         yield run.fleet()
 
-    @dlt.resource(
-        name=STATUS_LOGS.name,
-        primary_key=STATUS_LOGS.primary_key,
-        write_disposition="merge",
-        columns=STATUS_LOGS.dlt_columns(),
-    )
+    @_merged(STATUS_LOGS)
     def status_logs() -> Iterator[pa.Table]:
         """Merged on (evse_id, sampled_at): the lookback re-reads rows, the merge keeps one."""
         yield from run.evse_logs(
             STATUS_LOGS_ENDPOINT, dlt.current.resource_state(), run.settings.lookback
         )
 
-    @dlt.resource(
-        name=COMMAND_LOGS.name,
-        primary_key=COMMAND_LOGS.primary_key,
-        write_disposition="merge",
-        columns=COMMAND_LOGS.dlt_columns(),
-    )
+    @_merged(COMMAND_LOGS)
     def evse_command_logs() -> Iterator[pa.Table]:
         """Merged on (evse_id, logged_at): each partition re-reads its newest row."""
         yield from run.evse_logs(
             COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), Lookback(timedelta(0))
         )
 
-    @dlt.resource(
-        name=SUB_SESSIONS.name,
-        primary_key=SUB_SESSIONS.primary_key,
-        write_disposition="merge",
-        columns=SUB_SESSIONS.dlt_columns(),
-    )
+    @_merged(SUB_SESSIONS)
     def charging_sub_sessions() -> Iterator[pa.Table]:
         """Merged on id: an ongoing sub-session is read again each run until it ends."""
         yield from run.sub_sessions(_sub_session_state()).tables
 
-    @dlt.resource(
-        name=DISPATCHER_LOGS.name,
-        primary_key=DISPATCHER_LOGS.primary_key,
-        write_disposition="merge",
-        columns=DISPATCHER_LOGS.dlt_columns(),
-    )
+    @_merged(DISPATCHER_LOGS)
     def dispatcher_logs() -> Iterator[pa.Table]:
         """Merged on its key: an ongoing sub-session's logs are re-read from its cursor."""
         yield from run.dispatcher_logs(_sub_session_state())
 
     return [evses(), status_logs(), evse_command_logs(), charging_sub_sessions(), dispatcher_logs()]
+
+
+def _merged(spec: TableSpec) -> Any:
+    """The resource decorator of a raw table: its name, key and declared column types, and
+    merge, since every table is re-read in part (lookbacks, ongoing sub-sessions)."""
+    return dlt.resource(
+        name=spec.name,
+        primary_key=spec.primary_key,
+        write_disposition="merge",
+        columns=spec.dlt_columns(),
+    )
 
 
 def _sub_session_state() -> dict[str, Any]:
