@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
@@ -23,11 +25,16 @@ from pipelines.evenergy.report import ExtractionReport
 
 log = logging.getLogger(__name__)
 
+# Arrow's default pool (jemalloc/mimalloc) keeps freed memory for reuse, so a run's peak RSS
+# would grow with the rows it has ever converted; the system allocator gives it back.
+pa.set_memory_pool(pa.system_memory_pool())
+
 PIPELINE_NAME = "evenergy"
 DATASET_NAME = "evenergy"
 # Not `evenergy.duckdb`: DuckDB names the catalog after the file, and a catalog `evenergy`
 # beside the schema `evenergy` makes every `evenergy.<table>` reference ambiguous.
 DEFAULT_DATABASE = "warehouse.duckdb"
+DEFAULT_MEMORY_LIMIT = "128MB"
 
 
 @dataclass
@@ -59,7 +66,11 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
             directory.
     """
     database = database or dlt.config.get("destination.duckdb.credentials") or DEFAULT_DATABASE
-    destination = dlt.destinations.duckdb(credentials=database)
+    # DuckDB takes up to 80 % of RAM by default; the merge of a large backfill would grow
+    # with the data. A cap makes it spill instead, so memory stays flat as the fleet grows.
+    memory_limit = dlt.config.get("destination.duckdb.memory_limit") or DEFAULT_MEMORY_LIMIT
+    credentials = DuckDbCredentials(str(database), global_config={"memory_limit": memory_limit})
+    destination = dlt.destinations.duckdb(credentials=credentials)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
