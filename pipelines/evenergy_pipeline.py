@@ -68,7 +68,7 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
     database = database or dlt.config.get("destination.duckdb.credentials") or DEFAULT_DATABASE
     # DuckDB takes up to 80 % of RAM by default; the merge of a large backfill would grow
     # with the data. A cap makes it spill instead, so memory stays flat as the fleet grows.
-    memory_limit = dlt.config.get("destination.duckdb.memory_limit") or DEFAULT_MEMORY_LIMIT
+    memory_limit = str(dlt.config.get("destination.duckdb.memory_limit") or DEFAULT_MEMORY_LIMIT)
     credentials = DuckDbCredentials(str(database), global_config={"memory_limit": memory_limit})
     destination = dlt.destinations.duckdb(credentials=credentials)
     return dlt.pipeline(

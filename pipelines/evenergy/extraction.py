@@ -164,8 +164,9 @@ class Extraction:
             if result.complete and result.cursor is not None:
                 entry = partitions.setdefault(result.key, {})
                 entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
-                read = [] if result.table is None else result.table[endpoint.cursor_field]
-                lookback.remember(entry, list(read.to_pylist()) if read else [], result.cursor)
+                table = result.table
+                read = [] if table is None else table[endpoint.cursor_field].to_pylist()
+                lookback.remember(entry, read, result.cursor)
 
         results = map_bounded(fetch, reads, self.settings.concurrency)
         yield from self._batched(endpoint.spec.name, results, save)
