@@ -25,7 +25,9 @@ def conn(tmp_path: Path):
             "create table analytics.daily_dispatch_effectiveness as select * from (values "
             "(date '2026-11-01', 1), (date '2026-11-02', 2)) t(date, count_attempts)"
         )
-        conn.execute("create table analytics.model_parameters as select 15 as response_window_minutes")
+        conn.execute(
+            "create table analytics.model_parameters as select 15 as response_window_minutes"
+        )
         conn.execute("create view analytics.stg_x as select 1 as x")
         conn.execute("create table evenergy.status_logs as select 1 as a")
         conn.execute("create table evenergy._dlt_loads as select 1 as a")
@@ -42,7 +44,11 @@ def _rows(path: Path) -> list[tuple]:
 
 def test_models_are_partitioned_by_day(conn, tmp_path):
     tables = {t.name: t for t in export_models(conn, tmp_path / "out")}
-    assert set(tables) == {"dispatch_effectiveness", "daily_dispatch_effectiveness", "model_parameters"}
+    assert set(tables) == {
+        "dispatch_effectiveness",
+        "daily_dispatch_effectiveness",
+        "model_parameters",
+    }
     out = tmp_path / "out"
     days = sorted(p.name for p in (out / "dispatch_effectiveness").iterdir())
     assert days == ["date=2026-11-01", "date=2026-11-02"]  # by the UTC day of logged_at
@@ -62,8 +68,10 @@ def test_a_failed_export_leaves_the_previous_one_whole(conn, tmp_path, monkeypat
     out = tmp_path / "out"
     export_models(conn, out)
     before = _rows(out / "dispatch_effectiveness")
-    conn.execute("insert into analytics.dispatch_effectiveness values "
-                 "('c4', timestamptz '2026-11-03 00:00:00+00', 'effective')")
+    conn.execute(
+        "insert into analytics.dispatch_effectiveness values "
+        "('c4', timestamptz '2026-11-03 00:00:00+00', 'effective')"
+    )
     write = export._write
 
     def failing_write(conn, source, version):

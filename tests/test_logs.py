@@ -37,6 +37,8 @@ def test_cron_progress_logs_every_tenth(caplog):
 
 def test_redactor_masks_registered_secrets():
     SecretRedactor.register("tok-123456789")
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "sent %s and %s", ("tok-123456789", "ok"), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "sent %s and %s", ("tok-123456789", "ok"), None
+    )
     assert SecretRedactor().filter(record)
     assert record.getMessage() == "sent *** and ok"
