@@ -1,11 +1,20 @@
-"""Parquet exports of the models (and, on request, the raw tables) for analysts.
+"""Export the ``analytics`` marts (and optionally the raw tables) to Parquet, atomically.
 
-Layout: `DIR/<model>/date=YYYY-MM-DD/*.parquet` for a model with a date (a dispatch's date
-is the UTC day of its `logged_at`), `DIR/<model>/data.parquet` otherwise; raw tables under
-`DIR/raw/<table>/`. Atomic per table: each export is written into a new version directory
-(`DIR/.versions/<stamp>/`), then `DIR/<model>` — a symlink — is swapped to it with one
-rename, so a reader sees the old files or the new ones, never a half-written mix. The
-previous version is kept for readers still listing it; older ones are removed.
+Layout under the export directory ``DIR``::
+
+    DIR/.versions/<UTC time>-<id>/<model>/date=YYYY-MM-DD/data_0.parquet   (models with a day)
+    DIR/.versions/<UTC time>-<id>/<model>/data.parquet                     (the others)
+    DIR/.versions/<UTC time>-<id>/raw/<table>/data.parquet                 (include_raw)
+    DIR/current  -> .versions/<the latest complete export>
+    DIR/<model>  -> current/<model>        DIR/raw -> current/raw
+
+Every export is written into a fresh hidden directory inside ``DIR``, renamed into
+``.versions/`` once complete, and published by swapping the ``current`` symlink with one
+``rename``: a reader of ``DIR/<model>/**/*.parquet`` sees the previous export or the new one,
+never a mix. A failed export removes its own directory and leaves ``current`` alone. The two
+newest versions are kept, so a reader that resolved ``current`` just before a swap can finish.
+Only marts are exported: staging models are views that rename the raw tables, which
+``include_raw`` exports as they were loaded. Two exports must not run into one ``DIR`` at once.
 """
 
 from __future__ import annotations
@@ -20,17 +29,30 @@ from pathlib import Path
 
 import duckdb
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
-VERSIONS = ".versions"
+MODEL_SCHEMA = "analytics"
+RAW_SCHEMA = "evenergy"
+RAW_DIR = "raw"
+VERSIONS_DIR = ".versions"
+CURRENT_LINK = "current"
 KEEP_VERSIONS = 2
-# Models whose rows have a day without a `date` column: the expression that gives it.
-DATE_OF = {"dispatch_effectiveness": "cast(timezone('UTC', logged_at) as date)"}
+PARTITION_COLUMN = "date"
+# models without a ``date`` column, partitioned by the UTC day of this timestamp instead
+DATE_SOURCES = {"dispatch_effectiveness": "logged_at"}
+_INCOMING_PREFIX = ".incoming-"
 
 
 @dataclass(frozen=True)
 class ExportedTable:
-    """One table written to Parquet."""
+    """One exported table.
+
+    Attributes:
+        name: the model name, or ``raw/<table>`` for a raw ``evenergy`` table.
+        path: its directory through the stable links (``DIR/<model>``, ``DIR/raw/<table>``).
+        rows: rows written.
+        partitioned_by: ``date`` when written as ``date=YYYY-MM-DD/`` folders, else None.
+    """
 
     name: str
     path: Path
@@ -40,89 +62,149 @@ class ExportedTable:
 
 @dataclass(frozen=True)
 class _Source:
-    name: str  # path under the export directory
-    relation: str
-    date: str | None  # expression of the partition day, None: one file
+    schema: str
+    table: str
+    name: str
+    relative_dir: Path
+
+
+class ExportError(Exception):
+    """A table could not be exported; the previous export is still the current one."""
 
 
 def export_models(
     conn: duckdb.DuckDBPyConnection, to_dir: Path, include_raw: bool = False
 ) -> list[ExportedTable]:
-    """Write every `analytics` model (and the raw `evenergy` tables) to Parquet under `to_dir`.
+    """Write every ``analytics`` mart to Parquet under ``to_dir`` and publish it atomically.
+
+    Args:
+        conn: a connection to the built warehouse.
+        to_dir: the export directory (created when missing).
+        include_raw: also export the raw ``evenergy`` tables (not dlt's own ``_dlt_*``).
+
+    Returns:
+        One entry per table written, by name.
 
     Raises:
-        duckdb.Error: a COPY failed; every table keeps its previous export.
+        ExportError: when there is nothing to export or a table fails to write; nothing is
+            published then.
     """
+    to_dir = to_dir.resolve()
+    sources = _sources(conn, include_raw)
+    if not sources:
+        raise ExportError(f"no tables in schema {MODEL_SCHEMA}: build the models first")
     to_dir.mkdir(parents=True, exist_ok=True)
-    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    version = to_dir / VERSIONS / stamp
+    _remove_incoming(to_dir)
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+    incoming = to_dir / f"{_INCOMING_PREFIX}{version}"
+    incoming.mkdir()
     try:
-        exported = [_write(conn, source, version) for source in _sources(conn, include_raw)]
-    except Exception:
-        shutil.rmtree(version, ignore_errors=True)  # never swapped in: nobody reads it
+        written = [_write(conn, source, incoming) for source in sources]
+        (to_dir / VERSIONS_DIR).mkdir(exist_ok=True)
+        incoming.rename(to_dir / VERSIONS_DIR / version)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
         raise
-    for table in exported:  # only once every table was written
-        _swap(to_dir / table.name, table.path)
-    _prune(to_dir / VERSIONS, keep=stamp)
-    return [ExportedTable(t.name, to_dir / t.name, t.rows, t.partitioned_by) for t in exported]
+    _publish(to_dir, version, {s.relative_dir.parts[0] for s in sources})
+    _prune(to_dir)
+    logger.info("exported %d tables to %s (version %s)", len(written), to_dir, version)
+    return [
+        ExportedTable(s.name, to_dir / s.relative_dir, rows, partition)
+        for s, (rows, partition) in zip(sources, written, strict=True)
+    ]
 
 
 def _sources(conn: duckdb.DuckDBPyConnection, include_raw: bool) -> list[_Source]:
-    """The marts (tables) of `analytics`; staging views are the raw tables renamed."""
     rows = conn.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where (table_schema = 'analytics' and table_type = 'BASE TABLE') "
-        "or (? and table_schema = 'evenergy' and table_name not like '\\_dlt%' escape '\\') "
-        "order by table_schema, table_name",
-        [include_raw],
+        """
+        select table_schema, table_name
+        from information_schema.tables
+        where table_catalog = current_database()
+            and table_type = 'BASE TABLE'
+            and table_schema in (?, ?)
+        order by table_schema = ?, table_name
+        """,
+        [MODEL_SCHEMA, RAW_SCHEMA, RAW_SCHEMA],
     ).fetchall()
     sources = []
     for schema, table in rows:
-        columns = {
-            c
-            for (c,) in conn.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchall()
-        }
-        date = "date" if "date" in columns else DATE_OF.get(table)
-        name = table if schema == "analytics" else f"raw/{table}"
-        sources.append(
-            _Source(name, f'"{schema}"."{table}"', date if schema == "analytics" else None)
-        )
+        if schema == MODEL_SCHEMA:
+            sources.append(_Source(schema, table, table, Path(table)))
+        elif include_raw and not table.startswith("_dlt"):  # dlt's own state and versions
+            sources.append(_Source(schema, table, f"{RAW_DIR}/{table}", Path(RAW_DIR) / table))
     return sources
 
 
-def _write(conn: duckdb.DuckDBPyConnection, source: _Source, version: Path) -> ExportedTable:
-    target = version / source.name
-    target.mkdir(parents=True)
-    (rows,) = conn.execute(f"select count(*) from {source.relation}").fetchone() or (0,)
-    if source.date is None:
-        conn.execute(f"copy {source.relation} to '{target / 'data.parquet'}' (format parquet)")
+def _write(conn: duckdb.DuckDBPyConnection, source: _Source, into: Path) -> tuple[int, str | None]:
+    relation = f'"{source.schema}"."{source.table}"'
+    query, partition = _select(conn, source, relation)
+    target = into / source.relative_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if partition:
+        copy = f"copy ({query}) to {_quote(target)} (format parquet, partition_by ({partition}))"
     else:
-        select = "*" if source.date == "date" else f"*, {source.date} as date"
-        conn.execute(
-            f"copy (select {select} from {source.relation}) to '{target}' "
-            "(format parquet, partition_by (date), overwrite_or_ignore)"
-        )
-    log.debug("exported %s: %d rows", source.name, rows)
-    return ExportedTable(source.name, target, int(rows), "date" if source.date else None)
+        target.mkdir()
+        copy = f"copy ({query}) to {_quote(target / 'data.parquet')} (format parquet)"
+    try:
+        rows = int(conn.execute(copy).fetchall()[0][0])
+    except duckdb.Error as err:
+        raise ExportError(f"exporting {source.name} failed: {err}") from err
+    target.mkdir(exist_ok=True)  # an empty table partitioned by day writes no folder at all
+    logger.info("exported %s: %d rows", source.name, rows)
+    return rows, partition
 
 
-def _swap(link: Path, target: Path) -> None:
-    """Point `link` at `target` with one atomic rename."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if link.exists() and not link.is_symlink():  # an export made before versions existed
-        shutil.rmtree(link)
-    staged = link.with_name(f".{link.name}.{uuid.uuid4().hex[:6]}")
-    staged.symlink_to(os.path.relpath(target, link.parent))
+def _select(
+    conn: duckdb.DuckDBPyConnection, source: _Source, relation: str
+) -> tuple[str, str | None]:
+    everything = f"select * from {relation}"
+    if source.schema != MODEL_SCHEMA:
+        return everything, None
+    columns = {row[0] for row in conn.execute(f"describe {relation}").fetchall()}
+    if PARTITION_COLUMN in columns:
+        return everything, PARTITION_COLUMN
+    day_of = DATE_SOURCES.get(source.table)
+    if day_of in columns:
+        day = f"cast(timezone('UTC', {day_of}) as date) as {PARTITION_COLUMN}"
+        return f"select *, {day} from {relation}", PARTITION_COLUMN
+    return everything, None
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _publish(to_dir: Path, version: str, entries: set[str]) -> None:
+    _link(to_dir / CURRENT_LINK, Path(VERSIONS_DIR) / version, version)
+    for entry in sorted(entries):  # stable paths that follow ``current``
+        stable = to_dir / entry
+        if stable.exists() and not stable.is_symlink():
+            logger.warning("%s is not a link to %s/%s; left alone", stable, CURRENT_LINK, entry)
+        elif not stable.is_symlink() or Path(os.readlink(stable)) != Path(CURRENT_LINK) / entry:
+            _link(stable, Path(CURRENT_LINK) / entry, version)
+
+
+def _link(link: Path, target: Path, version: str) -> None:
+    """Point ``link`` at ``target`` (relative) with one rename(2): atomic for readers."""
+    staged = link.with_name(f".{link.name}-{version}")
+    staged.symlink_to(target, target_is_directory=True)
     os.replace(staged, link)
 
 
-def _prune(versions: Path, keep: str) -> None:
-    """Remove all but the newest versions (the one just written and its predecessor)."""
-    stamps = sorted(p.name for p in versions.iterdir() if p.is_dir())
-    for old in stamps[:-KEEP_VERSIONS]:
-        if old != keep:
-            shutil.rmtree(versions / old, ignore_errors=True)
+def _prune(to_dir: Path) -> None:
+    current = (to_dir / CURRENT_LINK).resolve()
+    versions = sorted(
+        (to_dir / VERSIONS_DIR).iterdir(), key=lambda p: (p.stat().st_mtime, p.name), reverse=True
+    )
+    for old in versions[KEEP_VERSIONS:]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_incoming(to_dir: Path) -> None:
+    # left behind by an export that was killed; a failing export removes its own
+    for stale in to_dir.glob(f"{_INCOMING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in to_dir.glob(".*-*"):
+        if stale.is_symlink():  # a link staged for a swap that never happened
+            stale.unlink()

@@ -212,12 +212,18 @@ def run_checks(conn: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list
     results = []
     for path in sorted((sql_dir / "checks").glob("*.sql")):
         select = _statement(path.read_text(encoding="utf-8"))
+        started = time.perf_counter()
         try:
             failing_rows = _count(conn, f"(\n{select}\n) as offending_rows")
         except duckdb.Error as err:
             raise DataCheckError(f"check {path.name} could not run: {err}") from err
         result = CheckResult(path.stem, failing_rows)
-        logger.debug("check %s: %d offending rows", result.name, result.failing_rows)
+        logger.debug(
+            "check %s: %d offending rows (%.2f s)",
+            result.name,
+            result.failing_rows,
+            time.perf_counter() - started,
+        )
         results.append(result)
     logger.info("ran %d checks, %d failed", len(results), sum(r.failing_rows > 0 for r in results))
     return results
@@ -322,7 +328,7 @@ def _read_model(path: Path, materialization: str) -> Model:
     if materialization == "table" and _RAW_REFERENCE.search(code):
         raise ModelBuildError(f"{path}: marts read staging models, never raw {RAW_SCHEMA} tables")
     select = _statement(text)
-    if not select:
+    if not _statement(code):
         raise ModelBuildError(f"{path}: the file holds no SELECT")
     depends_on = frozenset(ref.lower() for ref in _REFERENCE.findall(code))
     return Model(name, path, materialization, select, depends_on)

@@ -56,7 +56,7 @@ def run_nightly(
 def build_and_export(database: Path, export_to: Path | None) -> int:
     """Build the models and run their checks; export only when they pass."""
     from pipelines.export import export_models
-    from pipelines.models import DataCheckError, build_and_check
+    from pipelines.models import DataCheckError, ModelBuildError, build_and_check
 
     with duckdb.connect(str(database)) as conn:
         try:
@@ -64,6 +64,9 @@ def build_and_export(database: Path, export_to: Path | None) -> int:
         except DataCheckError as error:
             log.error("models: data checks failed, nothing exported: %s", error)
             return exit_codes.CHECKS_FAILED
+        except ModelBuildError as error:
+            log.error("models: build failed, the previous models stay in place: %s", error)
+            return exit_codes.FAILED
         log.info(
             "models: %d built in %.1f s (%s)",
             len(result.models),

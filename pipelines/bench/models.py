@@ -1,0 +1,332 @@
+"""Benchmark the SQL models on synthetic raw tables of a chosen size.
+
+Generates the raw ``evenergy`` tables inside DuckDB (``range``, ``hash``, ``random``), with
+the loader's exact column names and types: every EVSE samples about every 5 minutes, sub-
+sessions last 2-8 hours, dispatches fall inside sub-sessions (10 per sub-session) and every
+sent EVSE-bound dispatch has its command log. About 0.1 % of status logs arrive twice (a later
+load), as the loader's lookback makes them. Then times the model build and the checks.
+
+``python -m pipelines.bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.models import DataCheckError, build_models, run_checks
+
+logger = logging.getLogger(__name__)
+
+MEMORY_LIMIT = "4GB"
+DISPATCHES_PER_SUB_SESSION = 10
+
+_RAW_DDL = """
+create schema evenergy;
+create table evenergy.evses (
+    id varchar, url varchar, cpid varchar, model_id varchar, model_name varchar,
+    make_id varchar, make_name varchar, user_id varchar, lock_mode varchar,
+    lifecycle_state varchar, location__latitude double, location__longitude double,
+    ct_clamp varchar, latest_status_log varchar, _dlt_load_id varchar, _dlt_id varchar
+);
+create table evenergy.status_logs (
+    evse_id varchar, sampled_at timestamptz, logged_at timestamptz, url varchar,
+    is_plugged_in boolean, is_charging boolean, charge_rate_watts bigint,
+    export_power_watts bigint, control_pilot_status varchar, meter_reading_watt_hours bigint,
+    is_enabled boolean, max_current_rating_milliamps bigint,
+    cable_current_rating_milliamps bigint, signal_strength_rssi_dbm bigint,
+    inlet_power_watts bigint, voltage_millivolts bigint, state_of_charge_percentage bigint,
+    mode varchar, _dlt_load_id varchar, _dlt_id varchar
+);
+create table evenergy.charging_sub_sessions (
+    id varchar, url varchar, start timestamptz, "end" timestamptz, mode varchar,
+    evse_id varchar, vehicle_id varchar, energy_delivered_watt_hours bigint, cost bigint,
+    currency varchar, percentage_added double, savings_cost bigint, savings_co2_grams bigint,
+    incentive_earned bigint, total_co2_grams bigint,
+    co2_intensity_grams_per_kilowatt_hour bigint, co2_intensity_classification varchar,
+    cost_per_kilowatt_hour bigint, total_points bigint, total_points_missed bigint,
+    duration_minutes bigint, grid_energy_delivered_watt_hours bigint,
+    solar_energy_delivered_watt_hours bigint, solar_mode_type varchar,
+    location__name varchar, location__postal_code varchar, location__address_1 varchar,
+    location__timezone varchar, location__coordinates__latitude double,
+    location__coordinates__longitude double, _dlt_load_id varchar, _dlt_id varchar
+);
+create table evenergy.dispatcher_logs (
+    charging_sub_session_id varchar, internal_command_id varchar, logged_at timestamptz,
+    device_type varchar, reason_not_sent varchar, schedule_valid_period_start timestamptz,
+    schedule_created_at timestamptz, _dlt_load_id varchar, _dlt_id varchar
+);
+create table evenergy.evse_command_logs (
+    evse_id varchar, logged_at timestamptz, url varchar, internal_command_id varchar,
+    is_enabled_target boolean, max_load_target_milliamps bigint, always_enabled boolean,
+    reason varchar, _dlt_load_id varchar, _dlt_id varchar
+);
+"""
+
+# the rows, inserted by column name into the tables above
+_GENERATE = """
+insert into evenergy.evses by name
+select
+    'evse' || lpad(cast(e as varchar), 26, '0') as id,
+    'https://api.ev.energy/v2/evses/evse' || lpad(cast(e as varchar), 26, '0') as url,
+    'CP' || cast(e as varchar) as cpid,
+    'emod' || cast(e % 12 as varchar) as model_id,
+    'model ' || cast(e % 12 as varchar) as model_name,
+    'emak' || cast(e % 6 as varchar) as make_id,
+    ['Zappi', 'Wallbox', 'Ohme', 'EO', 'Hypervolt', 'Easee'][e % 6 + 1] as make_name,
+    'user' || cast(e as varchar) as user_id,
+    'SMART' as lock_mode,
+    'COMMISSIONED' as lifecycle_state,
+    51.0 + random() as location__latitude,
+    -1.0 + random() as location__longitude,
+    cast(null as varchar) as ct_clamp,
+    cast(null as varchar) as latest_status_log,
+    '1717200000.000001' as _dlt_load_id,
+    cast(e as varchar) as _dlt_id,
+from range(getvariable('n_evses')) as evses(e);
+
+insert into evenergy.status_logs by name
+with samples as (
+    select
+        k % getvariable('n_evses') as e,
+        k // getvariable('n_evses') as i,
+        k,
+        hash(k % getvariable('n_evses'), k // getvariable('n_evses') // 12) % 3 = 0
+            as charging,
+        hash(k) % 100 as roll,
+    from range(getvariable('n_status_logs')) as samples(k)
+)
+select
+    'evse' || lpad(cast(e as varchar), 26, '0') as evse_id,
+    getvariable('t0') + to_seconds(i * 300 + e % 300 + hash(k) % 30) as sampled_at,
+    getvariable('t0') + to_seconds(i * 300 + e % 300 + hash(k) % 30 + 20 + roll * roll)
+        as logged_at,
+    cast(null as varchar) as url,
+    true as is_plugged_in,
+    case when roll < 2 then null else charging end as is_charging,
+    case when roll < 2 then null when charging then 3000 + hash(e, i // 12) % 4400 else 0 end
+        as charge_rate_watts,
+    cast(null as bigint) as export_power_watts,
+    case when charging then 'C' else 'B' end as control_pilot_status,
+    cast(i * 500 as bigint) as meter_reading_watt_hours,
+    case when roll < 5 then null else charging or roll < 20 end as is_enabled,
+    cast(6000 + hash(e, i // 12) % 26 * 1000 as bigint) as max_current_rating_milliamps,
+    cast(32000 as bigint) as cable_current_rating_milliamps,
+    cast(-60 - roll % 30 as bigint) as signal_strength_rssi_dbm,
+    cast(null as bigint) as inlet_power_watts,
+    case when roll < 10 then null else 225000 + hash(k) % 20000 end as voltage_millivolts,
+    cast(null as bigint) as state_of_charge_percentage,
+    case when charging then 'Charge' else 'Idle' end as mode,
+    '1717200000.' || lpad(cast(i // 288 as varchar), 6, '0') as _dlt_load_id,
+    cast(k as varchar) as _dlt_id,
+from samples;
+
+-- the loader's lookback re-reads recent samples: about 0.1 % arrive again in a later load
+insert into evenergy.status_logs
+select * replace ('1799999999.000000' as _dlt_load_id, _dlt_id || 'r' as _dlt_id)
+from evenergy.status_logs
+where hash(_dlt_id) % 1000 = 0;
+
+insert into evenergy.charging_sub_sessions by name
+with sessions as (
+    select
+        s,
+        hash(s) % 20 = 0 as is_vehicle_only,
+        getvariable('t0') + to_seconds(hash(s, 'start') % getvariable('span_seconds'))
+            as started_at,
+        7200 + hash(s, 'duration') % 21600 as duration_seconds,
+    from range(getvariable('n_sub_sessions')) as sessions(s)
+)
+select
+    'csub' || lpad(cast(s as varchar), 26, '0') as id,
+    cast(null as varchar) as url,
+    started_at as start,
+    started_at + to_seconds(duration_seconds) as "end",
+    case when is_vehicle_only then 'MANAGED_OTG' else 'SMART' end as mode,
+    case
+        when not is_vehicle_only
+            then 'evse' || lpad(cast(s % getvariable('n_evses') as varchar), 26, '0')
+    end as evse_id,
+    'vhcl' || cast(s as varchar) as vehicle_id,
+    cast(duration_seconds as bigint) as energy_delivered_watt_hours,
+    cast(duration_seconds // 100 as bigint) as cost,
+    'GBP' as currency,
+    30.0 as percentage_added,
+    cast(10 as bigint) as savings_cost,
+    cast(100 as bigint) as savings_co2_grams,
+    cast(0 as bigint) as incentive_earned,
+    cast(1000 as bigint) as total_co2_grams,
+    cast(150 as bigint) as co2_intensity_grams_per_kilowatt_hour,
+    'moderate' as co2_intensity_classification,
+    cast(25 as bigint) as cost_per_kilowatt_hour,
+    cast(10 as bigint) as total_points,
+    cast(0 as bigint) as total_points_missed,
+    cast(duration_seconds // 60 as bigint) as duration_minutes,
+    cast(duration_seconds as bigint) as grid_energy_delivered_watt_hours,
+    cast(0 as bigint) as solar_energy_delivered_watt_hours,
+    'OFF' as solar_mode_type,
+    'Home' as location__name,
+    'AB1 2CD' as location__postal_code,
+    '1 Street' as location__address_1,
+    'Europe/London' as location__timezone,
+    51.5 as location__coordinates__latitude,
+    -0.1 as location__coordinates__longitude,
+    '1717200000.000001' as _dlt_load_id,
+    cast(s as varchar) as _dlt_id,
+from sessions;
+
+insert into evenergy.dispatcher_logs by name
+with dispatches as (
+    select
+        k,
+        k % getvariable('n_sub_sessions') as s,
+        k // getvariable('n_sub_sessions') as j,
+    from range(getvariable('n_dispatches')) as dispatches(k)
+)
+select
+    sub_sessions.id as charging_sub_session_id,
+    cast(uuid() as varchar) as internal_command_id,
+    sub_sessions.start + to_seconds(
+        epoch(sub_sessions."end" - sub_sessions.start) * (dispatches.j + 0.5)
+        / {dispatches_per_sub_session} + hash(dispatches.k) % 60
+    ) as logged_at,
+    case
+        when sub_sessions.evse_id is null or hash(dispatches.s, 'device') % 10 = 0
+            then 'VEHICLE'
+        else 'EVSE'
+    end as device_type,
+    case when hash(dispatches.k, 'sent') % 20 = 0 then 'DEVICE_OFFLINE' end as reason_not_sent,
+    sub_sessions.start as schedule_valid_period_start,
+    sub_sessions.start - interval 5 minute as schedule_created_at,
+    '1717200000.000001' as _dlt_load_id,
+    cast(dispatches.k as varchar) as _dlt_id,
+from dispatches
+inner join evenergy.charging_sub_sessions as sub_sessions
+    on sub_sessions._dlt_id = cast(dispatches.s as varchar);
+
+insert into evenergy.evse_command_logs by name
+select
+    sub_sessions.evse_id,
+    dispatcher_logs.logged_at + to_seconds(2 + hash(dispatcher_logs._dlt_id) % 1000 / 1000.0)
+        as logged_at,
+    cast(null as varchar) as url,
+    dispatcher_logs.internal_command_id,
+    hash(dispatcher_logs._dlt_id, 'enable') % 3 > 0 as is_enabled_target,
+    cast(6000 + hash(dispatcher_logs._dlt_id, 'amps') % 27 * 1000 as bigint)
+        as max_load_target_milliamps,
+    false as always_enabled,
+    'SCHEDULED_CHARGING' as reason,
+    '1717200000.000001' as _dlt_load_id,
+    dispatcher_logs._dlt_id,
+from evenergy.dispatcher_logs
+inner join evenergy.charging_sub_sessions as sub_sessions
+    on dispatcher_logs.charging_sub_session_id = sub_sessions.id
+where dispatcher_logs.device_type = 'EVSE' and dispatcher_logs.reason_not_sent is null;
+"""
+
+
+def bench_models(
+    n_status_logs: int = 20_000_000,
+    n_dispatches: int = 1_000_000,
+    n_evses: int = 2_000,
+    db_path: Path | None = None,
+) -> dict[str, Any]:
+    """Generate synthetic raw tables, then time the model build and the checks.
+
+    Args:
+        n_status_logs: status logs to generate (before the ~0.1 % re-loaded duplicates).
+        n_dispatches: dispatcher logs to generate.
+        n_evses: EVSEs the status logs and sub-sessions spread over.
+        db_path: the DuckDB file to use (it is overwritten); a temporary file by default.
+
+    Returns:
+        Sizes, ``generate_seconds``, ``build_seconds``, ``check_seconds`` (wall), the same two
+        in CPU seconds, the marts' row counts and the process's peak resident memory.
+
+    Raises:
+        DataCheckError: when a check fails on the synthetic data.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
+        path = db_path or Path(tmp) / "bench.duckdb"
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        with duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT}) as conn:
+            generate_seconds = _generate(conn, n_status_logs, n_dispatches, n_evses)
+            timings = _build_and_check(conn)
+    return {
+        "status_logs": n_status_logs,
+        "dispatches": n_dispatches,
+        "evses": n_evses,
+        "generate_seconds": round(generate_seconds, 2),
+        **timings,
+        "max_rss_megabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }
+
+
+def _build_and_check(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    # what build_and_check does, timed in its two halves; CPU seconds (of every DuckDB thread)
+    # next to wall seconds, as a shared machine inflates the latter
+    cpu = time.process_time()
+    build = build_models(conn)
+    build_cpu = time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    checks = run_checks(conn)
+    check_seconds, check_cpu = time.perf_counter() - started, time.process_time() - cpu
+    failed = [c for c in checks if c.failing_rows]
+    if failed:
+        raise DataCheckError(f"checks failed on synthetic data: {failed}", failed)
+    return {
+        "build_seconds": round(build.seconds, 2),
+        "check_seconds": round(check_seconds, 2),
+        "build_cpu_seconds": round(build_cpu, 2),
+        "check_cpu_seconds": round(check_cpu, 2),
+        "row_counts": build.row_counts,
+    }
+
+
+def _generate(
+    conn: duckdb.DuckDBPyConnection, n_status_logs: int, n_dispatches: int, n_evses: int
+) -> float:
+    started = time.perf_counter()
+    per_evse = -(-n_status_logs // n_evses)
+    variables = {
+        "n_evses": n_evses,
+        "n_status_logs": n_status_logs,
+        "n_dispatches": n_dispatches,
+        "n_sub_sessions": max(n_dispatches // DISPATCHES_PER_SUB_SESSION, 1),
+        "span_seconds": max(per_evse * 300 - 8 * 3600, 1),
+    }
+    for name, value in variables.items():
+        conn.execute(f"set variable {name} = {int(value)}")
+    conn.execute("set variable t0 = timestamptz '2024-05-01 00:00:00+00'")
+    conn.execute(_RAW_DDL)
+    conn.execute(_GENERATE.format(dispatches_per_sub_session=DISPATCHES_PER_SUB_SESSION))
+    seconds = time.perf_counter() - started
+    logger.info(
+        "generated %d status logs, %d dispatches in %.1f s", n_status_logs, n_dispatches, seconds
+    )
+    return seconds
+
+
+def main() -> None:
+    """Run a small benchmark and log its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("n_status_logs", type=int, nargs="?", default=500_000)
+    parser.add_argument("n_dispatches", type=int, nargs="?")
+    parser.add_argument("--evses", type=int, default=2_000)
+    args = parser.parse_args()
+    n_dispatches = args.n_dispatches or max(args.n_status_logs // 20, 1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    figures = bench_models(args.n_status_logs, n_dispatches, args.evses)
+    logger.info("bench: %s", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+-- dispatch_effectiveness: the key (charging_sub_session_id, internal_command_id, logged_at) is unique.
+-- Returns one row per duplicated key.
+select
+    charging_sub_session_id,
+    internal_command_id,
+    logged_at,
+    count(*) as count_rows,
+from analytics.dispatch_effectiveness
+group by charging_sub_session_id, internal_command_id, logged_at
+having count(*) > 1
