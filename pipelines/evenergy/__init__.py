@@ -88,6 +88,7 @@ def evenergy(
     concurrency: int = 4,
     request_timeout_seconds: float = 30,
     rate_limit_reserve: int = 0,
+    rate_window: str = "1h",
     max_duration: str | None = None,
     hooks: Any = None,
 ) -> Sequence[DltResource]:
@@ -105,6 +106,7 @@ def evenergy(
     hooks.budget = RequestBudget(
         reserve=rate_limit_reserve,
         max_duration_seconds=deadline.total_seconds() if deadline else None,
+        window_seconds=_setting(parse_duration, "rate_window", rate_window).total_seconds(),
     )
     if hooks.on_secret is not None:
         hooks.on_secret(credentials.client_secret)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 
 from pipelines.evenergy.errors import DeadlineReached, RateLimitBudgetExhausted
@@ -26,9 +26,12 @@ class RequestBudget:
         self,
         reserve: int = 0,
         max_duration_seconds: float | None = None,
+        window_seconds: float = 3600,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.reserve = reserve
+        self._window = window_seconds
+        self._sent: deque[float] = deque()  # when this run's requests in the window went out
         self._clock = clock
         self._deadline = None if not max_duration_seconds else clock() + max_duration_seconds
         self._lock = threading.Lock()
@@ -40,7 +43,8 @@ class RequestBudget:
         self._in_flight = 0
         self._peak_in_flight = 0
         self.requests_by_label: Counter[str] = Counter()
-        self.rate_limited = 0
+        self.rate_limited = 0  # 429 answers
+        self.reserve_waits = 0  # waits at the reserve, which spare the 429s
 
     @property
     def stop_reason(self) -> Exception | None:
@@ -48,25 +52,71 @@ class RequestBudget:
         return self._stop_reason
 
     def acquire(self, label: str = "") -> None:
-        """Account for one request about to be sent, or raise if the run must stop."""
-        with self._lock:
-            if self._stop_reason is not None:
-                raise self._stop_reason
-            if self._deadline is not None and self._clock() >= self._deadline:
-                self._stop(DeadlineReached("the run's max_duration has passed"))
-            if self.remaining is not None and self.remaining <= self.reserve:
-                self._stop(
-                    RateLimitBudgetExhausted(
-                        f"{self.remaining} requests left in the rate-limit window, "
-                        f"reserve is {self.reserve}"
+        """Account for one request about to be sent.
+
+        At the reserve, waits until the window frees a request (its own oldest request
+        leaves the rolling window) when the deadline allows; otherwise stops the run.
+
+        Raises:
+            ExtractionStopped: the run must stop (deadline, or no request free before it).
+        """
+        while True:
+            with self._lock:
+                now = self._check_deadline()
+                if self.remaining is None or self.remaining > self.reserve:
+                    self._take(label, now)
+                    return
+                wake = self._window_frees_at(now)
+                if self._deadline is not None and wake > self._deadline:
+                    self._stop(
+                        RateLimitBudgetExhausted(
+                            f"{self.remaining} requests left in the rate-limit window, reserve is "
+                            f"{self.reserve}, none free up before the deadline"
+                        )
                     )
-                )
-            if self.remaining is not None:
-                self.remaining -= 1  # optimistic: other threads see it before the answer
-            self._in_flight += 1
-            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
-            self.requests_made += 1
-            self.requests_by_label[label] += 1
+            self.reserve_waits += 1
+            log.info("at the rate-limit reserve: waiting %.0f s for the window", wake - now)
+            if self._stopped.wait(max(wake - now, 0.0)) and self._stop_reason is not None:
+                raise self._stop_reason
+            with self._lock:
+                self._free_expired(self._clock())
+
+    def _check_deadline(self) -> float:
+        if self._stop_reason is not None:
+            raise self._stop_reason
+        now = self._clock()
+        if self._deadline is not None and now >= self._deadline:
+            self._stop(DeadlineReached("the run's max_duration has passed"))
+        return now
+
+    def _take(self, label: str, now: float) -> None:
+        if self.remaining is not None:
+            self.remaining -= 1  # optimistic: other threads see it before the answer
+        self._in_flight += 1
+        self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        self.requests_made += 1
+        self.requests_by_label[label] += 1
+        self._sent.append(now)
+        while self._sent and self._sent[0] <= now - self._window:
+            self._sent.popleft()
+
+    def _window_frees_at(self, now: float) -> float:
+        """When the oldest request of this run leaves the rolling window; if the window is
+        full of other clients' requests, a fair share of it."""
+        self._free_expired(now)
+        if self._sent:
+            return self._sent[0] + self._window
+        return now + self._window / max(self.limit or 1000, 1)
+
+    def _free_expired(self, now: float) -> None:
+        freed = 0
+        while self._sent and self._sent[0] <= now - self._window:
+            self._sent.popleft()
+            freed += 1
+        if freed and self.remaining is not None:
+            self.remaining += freed
+        elif not self._sent:
+            self.remaining = None  # nothing of ours to count on: the next answer tells
 
     def release(self) -> None:
         """The request `acquire` accounted for has been answered (or has failed)."""

@@ -22,7 +22,8 @@ def test_budget_stops_cleanly_and_later_runs_finish_the_job(harness: Harness):
     harness.simulator.faults.configure(rate_limit=75, rate_window_seconds=3600)
     outcomes, reached = [], []
     for _ in range(8):
-        outcomes.append(harness.run(rate_limit_reserve=5))
+        # the window frees up in an hour, past the deadline: each run stops at the reserve
+        outcomes.append(harness.run(rate_limit_reserve=5, max_duration="60s"))
         reached.append(dict(_partitions(harness)))
         if not outcomes[-1].report.partial:
             break

@@ -1,5 +1,7 @@
 """The request budget: reserve, deadline, Retry-After."""
 
+import time
+
 import pytest
 
 from pipelines.evenergy.budget import RequestBudget
@@ -14,18 +16,31 @@ class FakeClock:
         return self.now
 
 
-def test_stops_at_the_reserve_and_stays_stopped():
-    budget = RequestBudget(reserve=10)
+def test_at_the_reserve_a_window_beyond_the_deadline_stops_the_run_for_good():
+    clock = FakeClock()
+    budget = RequestBudget(reserve=10, max_duration_seconds=600, clock=clock)
     budget.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "12"})
     budget.acquire("a")
     budget.acquire("a")
-    with pytest.raises(RateLimitBudgetExhausted):
-        budget.acquire("a")
+    with pytest.raises(RateLimitBudgetExhausted, match="reserve is 10"):
+        budget.acquire("a")  # the window frees up in an hour, the deadline is in 10 minutes
     budget.observe({"X-RateLimit-Remaining": "500"})
     with pytest.raises(RateLimitBudgetExhausted):  # a stopped run does not restart
         budget.acquire("a")
     assert budget.requests_made == 2
     assert budget.requests_by_label == {"a": 2}
+
+
+def test_at_the_reserve_the_run_waits_for_its_oldest_request_to_leave_the_window():
+    budget = RequestBudget(reserve=1, max_duration_seconds=30, window_seconds=0.3)
+    budget.observe({"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "3"})
+    started = time.monotonic()
+    for _ in range(4):
+        budget.acquire("a")
+        budget.release()
+    waited = time.monotonic() - started
+    assert 0.3 <= waited < 5
+    assert budget.requests_made == 4
 
 
 def test_deadline_stops_requests():
