@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,8 @@ def load_evenergy(
     pipeline: dlt.Pipeline,
     on_progress: ProgressCallback | None = None,
     on_secret: Callable[[str], None] | None = None,
+    resources: Sequence[str] | None = None,
+    on_phase: Callable[[str], None] | None = None,
     **source_args: Any,
 ) -> LoadOutcome:
     """Extract, normalize and load one run of the source.
@@ -96,22 +98,30 @@ def load_evenergy(
     Args:
         on_progress: called after each partition with the run's report.
         on_secret: told the client secret and every access token (for log redaction).
+        resources: load only these resources (all by default).
+        on_phase: called with "extract", "normalize", "load" as each phase ends.
         source_args: overrides of `[sources.evenergy]` settings (e.g. `max_duration`).
     """
     _finish_pending(pipeline)
     hooks = RunHooks(ExtractionReport(), on_progress, on_secret)
     source = evenergy(hooks=hooks, **source_args)
+    if resources:
+        source = source.with_resources(*resources)
     assert hooks.budget is not None
     outcome = LoadOutcome(hooks.report, hooks.budget, None)
-    started = time.monotonic()
-    pipeline.extract(source, loader_file_format="parquet")
-    outcome.seconds["extract"] = time.monotonic() - started
+    phase_ended = on_phase or (lambda phase: None)
+    outcome.seconds["extract"] = _timed(
+        lambda: pipeline.extract(source, loader_file_format="parquet")
+    )
+    phase_ended("extract")
     _log_extract(outcome)
     outcome.seconds["normalize"] = _timed(pipeline.normalize)
+    phase_ended("normalize")
     log.info("normalize: done in %.1f s", outcome.seconds["normalize"])
     started = time.monotonic()
     outcome.load_info = pipeline.load()
     outcome.seconds["load"] = time.monotonic() - started
+    phase_ended("load")
     outcome.load_info.raise_on_failed_jobs()
     log.info(
         "load: %d package(s) into %s in %.1f s",

@@ -1,0 +1,76 @@
+"""`python -m pipelines.bench` (`make bench`): request efficiency, throughput, memory and
+model speed of the pipeline against the API simulator, in one command.
+
+Prints a table and writes it as JSON under `bench/results/` (a timestamped file and
+`latest.json`). `--quick` runs a smoke-sized benchmark; the size options override either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from pipelines.bench.results import RESULTS_DIR, write_results
+from pipelines.bench.runner import run_bench
+from pipelines.bench.sizes import FULL, QUICK, BenchSizes
+from pipelines.bench.table import render_table
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m pipelines.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smoke-sized run")
+    parser.add_argument("--evses", type=int, help="fleet of the backfill/nightly runs")
+    parser.add_argument("--days", type=float, help="days the backfill reads")
+    parser.add_argument("--scaling-evses", type=_pair, help="small,large fleet for peak RSS")
+    parser.add_argument("--scaling-days", type=float, help="days each scaling backfill reads")
+    parser.add_argument("--models-status-logs", type=int, help="synthetic status logs")
+    parser.add_argument("--models-dispatches", type=int, help="synthetic dispatch attempts")
+    parser.add_argument("--seed", type=int, help="seed of the simulated world")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    return parser.parse_args(argv)
+
+
+def sizes_from(args: argparse.Namespace) -> BenchSizes:
+    """The sizes: `--quick` or the full run, with the size options applied."""
+    base = QUICK if args.quick else FULL
+    return base.with_overrides(
+        evses=args.evses,
+        days=args.days,
+        scaling_evses=args.scaling_evses,
+        scaling_days=args.scaling_days,
+        models_status_logs=args.models_status_logs,
+        models_dispatches=args.models_dispatches,
+        seed=args.seed,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table, write the JSON; 0 on success, 1 if a scenario
+    failed (its error is in the table and the JSON)."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.Formatter.converter = time.gmtime
+    sizes = sizes_from(args)
+    logging.getLogger(__name__).info("benchmark sizes: %s", sizes.to_dict())
+    result = run_bench(sizes)
+    path = write_results(result, args.results_dir)
+    sys.stdout.write(render_table(result) + f"\n\nJSON: {path}\n")
+    failed = any("error" in scenario for scenario in result["scenarios"].values())
+    return 1 if failed else 0
+
+
+def _pair(text: str) -> tuple[int, int]:
+    small, large = (int(part) for part in text.split(","))
+    return small, large
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""A whole benchmark run: every scenario, the machine, the targets and the notes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.bench.baseline import BASELINE_RESOURCES
+from pipelines.bench.machine import describe_machine
+from pipelines.bench.notes import notes
+from pipelines.bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
+from pipelines.bench.sizes import BenchSizes
+from pipelines.bench.targets import evaluate_targets
+
+Scenarios = dict[str, dict[str, Any]]
+
+
+def run_bench(sizes: BenchSizes) -> dict[str, Any]:
+    """Run every scenario at `sizes` and gather the results (JSON-ready).
+
+    Pipeline runs keep their warehouses in a temporary directory, removed at the end.
+    """
+    started_at = datetime.now(UTC)
+    began = time.monotonic()
+    load_at_start = os.getloadavg()
+    scenarios: Scenarios = {}
+    with tempfile.TemporaryDirectory(prefix="evenergy-bench-") as tmp:
+        scenarios.update(fleet_scenarios(sizes, Path(tmp)))
+        scenarios.update(scaling_scenarios(sizes, Path(tmp)))
+    scenarios.update(model_scenarios(sizes))
+    return {
+        "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "total_seconds": round(time.monotonic() - began, 1),
+        "sizes": sizes.to_dict(),
+        "machine": {
+            **describe_machine(),
+            "load_average_1m": {"start": load_at_start[0], "end": os.getloadavg()[0]},
+        },
+        "ratio_resources": list(BASELINE_RESOURCES),
+        "scenarios": scenarios,
+        "targets": evaluate_targets(scenarios),
+        "notes": notes(scenarios),
+    }
