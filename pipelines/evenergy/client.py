@@ -2,8 +2,9 @@
 
 The retry policy is this module's own: dlt's stock one caps `Retry-After` at 300 s and
 gives up after 5 attempts, which fails against this API's hour-long `Retry-After`.
-- connection errors, timeouts, 5xx and unreadable bodies: exponential backoff with full
-  jitter, a bounded number of attempts, then `ApiUnavailable` / `MalformedPage`;
+- connection errors, timeouts, 5xx and unreadable bodies (not JSON, or not the documented
+  array): exponential backoff with full jitter, a bounded number of attempts, then
+  `ApiUnavailable` / `MalformedPage`;
 - 401: one token refresh, then `ApiProblem`;
 - 429: `RequestBudget.wait_out_rate_limit` (waits or stops the run);
 - any other 4xx: `ApiProblem` with the problem's title and detail, not retried.
@@ -90,11 +91,7 @@ class EvEnergyClient:
         query: dict[str, Any] | None = params
         seen: set[str] = set()
         while url is not None:
-            response, body = self._get_json(url, query, label)
-            if not isinstance(body, list):
-                raise MalformedPage(
-                    f"expected a JSON array, got {type(body).__name__} ({_path(url)})"
-                )
+            response, body = self._get_json(url, query, label, expect_list=True)
             yield body
             seen.add(response.url)
             url, query = next_page_url(response), None
@@ -106,7 +103,7 @@ class EvEnergyClient:
         return self._get_json(self.base_url + path, params, label)[1]
 
     def _get_json(
-        self, url: str, params: dict[str, Any] | None, label: str
+        self, url: str, params: dict[str, Any] | None, label: str, expect_list: bool = False
     ) -> tuple[requests.Response, Any]:
         refreshed = False
         failures = 0
@@ -132,9 +129,15 @@ class EvEnergyClient:
             if status >= 400:
                 raise ApiProblem.from_body(status, _decode(response), _path(url))
             try:
-                return response, orjson.loads(response.content)
+                body = orjson.loads(response.content)
             except orjson.JSONDecodeError:
                 failures = self._back_off(failures, MalformedPage, "body is not JSON", url)
+                continue
+            if expect_list and not isinstance(body, list):
+                what = f"expected a JSON array, got {type(body).__name__}"
+                failures = self._back_off(failures, MalformedPage, what, url)
+                continue
+            return response, body
 
     def _send(
         self, url: str, params: dict[str, Any] | None, token: str, label: str

@@ -114,10 +114,13 @@ def test_429_waits_retry_after_then_continues():
     assert budget.remaining == 990
 
 
-def test_a_body_that_is_not_a_list_is_malformed():
+def test_a_body_that_is_not_a_list_is_retried_then_malformed():
+    not_a_list = (200, JSON, b'{"detail": "oops"}')
+    with FakeHttp(Script([not_a_list, _page([1])])) as fake:
+        assert list(_client(fake).pages("evses", {}, "evses")) == [[1]]
     with (
-        FakeHttp(Script([(200, JSON, b'{"detail": "oops"}')])) as fake,
-        pytest.raises(MalformedPage),
+        FakeHttp(Script([not_a_list] * 3)) as fake,
+        pytest.raises(MalformedPage, match="expected a JSON array, got dict after 3 attempts"),
     ):
         list(_client(fake).pages("evses", {}, "evses"))
 
