@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.models import DataCheckError, build_models, run_checks
 
 logger = logging.getLogger(__name__)
@@ -28,47 +29,7 @@ logger = logging.getLogger(__name__)
 MEMORY_LIMIT = "4GB"
 DISPATCHES_PER_SUB_SESSION = 10
 
-_RAW_DDL = """
-create schema evenergy;
-create table evenergy.evses (
-    id varchar, url varchar, cpid varchar, model_id varchar, model_name varchar,
-    make_id varchar, make_name varchar, user_id varchar, lock_mode varchar,
-    lifecycle_state varchar, location__latitude double, location__longitude double,
-    ct_clamp varchar, latest_status_log varchar, _dlt_load_id varchar, _dlt_id varchar
-);
-create table evenergy.status_logs (
-    evse_id varchar, sampled_at timestamptz, logged_at timestamptz, url varchar,
-    is_plugged_in boolean, is_charging boolean, charge_rate_watts bigint,
-    export_power_watts bigint, control_pilot_status varchar, meter_reading_watt_hours bigint,
-    is_enabled boolean, max_current_rating_milliamps bigint,
-    cable_current_rating_milliamps bigint, signal_strength_rssi_dbm bigint,
-    inlet_power_watts bigint, voltage_millivolts bigint, state_of_charge_percentage bigint,
-    mode varchar, _dlt_load_id varchar, _dlt_id varchar
-);
-create table evenergy.charging_sub_sessions (
-    id varchar, url varchar, start timestamptz, "end" timestamptz, mode varchar,
-    evse_id varchar, vehicle_id varchar, energy_delivered_watt_hours bigint, cost bigint,
-    currency varchar, percentage_added double, savings_cost bigint, savings_co2_grams bigint,
-    incentive_earned bigint, total_co2_grams bigint,
-    co2_intensity_grams_per_kilowatt_hour bigint, co2_intensity_classification varchar,
-    cost_per_kilowatt_hour bigint, total_points bigint, total_points_missed bigint,
-    duration_minutes bigint, grid_energy_delivered_watt_hours bigint,
-    solar_energy_delivered_watt_hours bigint, solar_mode_type varchar,
-    location__name varchar, location__postal_code varchar, location__address_1 varchar,
-    location__timezone varchar, location__coordinates__latitude double,
-    location__coordinates__longitude double, _dlt_load_id varchar, _dlt_id varchar
-);
-create table evenergy.dispatcher_logs (
-    charging_sub_session_id varchar, internal_command_id varchar, logged_at timestamptz,
-    device_type varchar, reason_not_sent varchar, schedule_valid_period_start timestamptz,
-    schedule_created_at timestamptz, _dlt_load_id varchar, _dlt_id varchar
-);
-create table evenergy.evse_command_logs (
-    evse_id varchar, logged_at timestamptz, url varchar, internal_command_id varchar,
-    is_enabled_target boolean, max_load_target_milliamps bigint, always_enabled boolean,
-    reason varchar, _dlt_load_id varchar, _dlt_id varchar
-);
-"""
+_RAW_DDL = raw_tables_ddl()  # the raw tables exactly as the load declares them
 
 # the rows, inserted by column name into the tables above
 _GENERATE = """

@@ -348,3 +348,25 @@ def _extra_arrays(spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> dict[st
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             arrays[key] = pa.array([None if v is None else str(v) for v in values])
     return arrays
+
+
+RAW_TABLES = (EVSES, STATUS_LOGS, SUB_SESSIONS, DISPATCHER_LOGS, COMMAND_LOGS)
+_DUCKDB_TYPES = {
+    "text": "varchar",
+    "bool": "boolean",
+    "bigint": "bigint",
+    "double": "double",
+    "timestamp": "timestamptz",
+    "json": "varchar",
+}
+
+
+def raw_tables_ddl(schema: str = "evenergy") -> str:
+    """DuckDB DDL of the raw tables as the load creates them (with dlt's `_dlt_load_id` and
+    `_dlt_id`), for fixtures and benchmarks that build a warehouse without loading one."""
+    statements = [f"create schema {schema};"]
+    for spec in RAW_TABLES:
+        columns = [f'"{c.name}" {_DUCKDB_TYPES[c.kind]}' for c in spec.columns]
+        columns += ["_dlt_load_id varchar", "_dlt_id varchar"]
+        statements.append(f"create table {schema}.{spec.name} ({', '.join(columns)});")
+    return "\n".join(statements)

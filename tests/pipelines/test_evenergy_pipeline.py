@@ -11,6 +11,7 @@ import duckdb
 
 from pipelines.evenergy.parsing import parse_timestamp
 from pipelines.evenergy.settings import MANAGED_MODES
+from pipelines.evenergy.tables import raw_tables_ddl
 from tests.pipelines.conftest import START, Harness
 from tests.pipelines.expected import assert_warehouse_matches, expected_rows, warehouse_rows
 
@@ -155,3 +156,19 @@ def test_timestamps_land_as_timestamptz_and_null_columns_exist(harness: Harness)
     assert types["logged_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["reason_not_sent"] == "VARCHAR"
     assert parse_timestamp("2026-11-01T00:00:00Z") == START
+
+
+def test_loaded_tables_match_the_declared_raw_contract(harness: Harness):
+    """The fixtures and the model benchmark build raw tables from `raw_tables_ddl`: the
+    load must create exactly those columns and types (and may add none for known fields)."""
+    harness.run()
+    query = (
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'evenergy' and table_name not like '\\_dlt%' escape '\\'"
+    )
+    with duckdb.connect() as contract:
+        contract.execute(raw_tables_ddl())
+        declared = set(contract.execute(query).fetchall())
+    with duckdb.connect(str(harness.database), read_only=True) as conn:
+        loaded = set(conn.execute(query).fetchall())
+    assert declared == loaded
