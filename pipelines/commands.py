@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 import dlt
@@ -12,7 +11,7 @@ import duckdb
 
 from pipelines import exit_codes
 from pipelines.evenergy_pipeline import database_path, make_pipeline
-from pipelines.logs import Progress
+from pipelines.logs import Progress, emit
 from pipelines.nightly import NightlyOptions, build_and_export, run_nightly
 from pipelines.status import describe_status
 
@@ -39,7 +38,7 @@ def export(args: argparse.Namespace) -> int:
     with duckdb.connect(str(_warehouse())) as conn:
         tables = export_models(conn, target, include_raw=args.raw)
     for table in tables:
-        _emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
+        emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
     return exit_codes.OK
 
 
@@ -47,7 +46,7 @@ def status(args: argparse.Namespace) -> int:
     """`evenergy-etl status`: counts, watermarks, last loads."""
     pipeline = make_pipeline()
     for line in describe_status(pipeline, database_path(pipeline)):
-        _emit(line)
+        emit(line)
     return exit_codes.OK
 
 
@@ -58,7 +57,7 @@ def simulate(args: argparse.Namespace) -> int:
     config = SimulatorConfig(
         seed=args.seed, n_evses=args.evses, days=args.days, rate_limit=args.rate_limit or None
     )
-    _emit(
+    emit(
         f"simulator on http://127.0.0.1:{args.port}/v2 (token http://127.0.0.1:{args.port}"
         f"/o/token/, client {config.client_id}); Ctrl-C stops it"
     )
@@ -78,8 +77,3 @@ def _warehouse() -> Path:
     if not database.exists():
         raise SystemExit(f"no warehouse at {database}: run `evenergy-etl run` first")
     return database
-
-
-def _emit(line: str) -> None:
-    """Command output (not a log record): to stdout."""
-    sys.stdout.write(line + "\n")

@@ -9,7 +9,6 @@ Everything lands in one directory, apart from the real warehouse.
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ import duckdb
 from pipelines import exit_codes
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy, make_pipeline
-from pipelines.logs import Progress, SecretRedactor
+from pipelines.logs import Progress, SecretRedactor, emit
 from pipelines.nightly import build_and_export, summarize
 
 
@@ -39,10 +38,10 @@ def run_demo(directory: Path, n_evses: int = 25) -> int:
             "credentials": {"client_id": config.client_id, "client_secret": config.client_secret},
             "initial_start": format_timestamp(config.start),
         }
-        _emit(f"simulator: {n_evses} EVSEs, clock at {format_timestamp(simulator.clock.now())}")
+        emit(f"simulator: {n_evses} EVSEs, clock at {format_timestamp(simulator.clock.now())}")
         first = _night("night 1 (backfill)", pipeline, source_args)
         simulator.clock.advance(timedelta(days=1))
-        _emit(f"clock advanced one day to {format_timestamp(simulator.clock.now())}")
+        emit(f"clock advanced one day to {format_timestamp(simulator.clock.now())}")
         second = _night("night 2 (incremental)", pipeline, source_args)
     database = database_path(pipeline)
     code = build_and_export(database, directory / "exports")
@@ -61,9 +60,9 @@ def _night(title: str, pipeline: Any, source_args: dict[str, Any]) -> LoadOutcom
     progress.finish()
     seconds = time.monotonic() - started
     rate = outcome.rows_loaded / seconds if seconds else 0.0
-    _emit(f"{title}: {summarize(outcome)} in {seconds:.1f} s ({rate:,.0f} rows/s)")
+    emit(f"{title}: {summarize(outcome)} in {seconds:.1f} s ({rate:,.0f} rows/s)")
     for label, count in sorted(outcome.budget_requests().items()):
-        _emit(f"    {label:<24} {count:>6} requests")
+        emit(f"    {label:<24} {count:>6} requests")
     return outcome
 
 
@@ -88,13 +87,13 @@ order by date, device_type
 
 def _print_results(database: Path, exports: Path) -> None:
     with duckdb.connect(str(database), read_only=True) as conn:
-        _emit("\ndaily dispatch effectiveness (analytics.daily_dispatch_effectiveness):")
+        emit("\ndaily dispatch effectiveness (analytics.daily_dispatch_effectiveness):")
         relation = conn.sql(SUMMARY)
         _emit_table(relation.columns, relation.fetchall())
     exports = exports.resolve()
-    _emit(f"warehouse: {database}")
-    _emit(f"parquet:   {exports}/<model>/date=YYYY-MM-DD/*.parquet")
-    _emit(
+    emit(f"warehouse: {database}")
+    emit(f"parquet:   {exports}/<model>/date=YYYY-MM-DD/*.parquet")
+    emit(
         f'try:       duckdb -c "select * from read_parquet('
         f"'{exports}/daily_dispatch_effectiveness/**/*.parquet')\""
     )
@@ -104,11 +103,6 @@ def _emit_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     cells = [columns, *[["" if v is None else str(v) for v in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for index, row in enumerate(cells):
-        _emit("  ".join(value.rjust(width) for value, width in zip(row, widths, strict=True)))
+        emit("  ".join(value.rjust(width) for value, width in zip(row, widths, strict=True)))
         if index == 0:
-            _emit("  ".join("-" * width for width in widths))
-
-
-def _emit(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+            emit("  ".join("-" * width for width in widths))

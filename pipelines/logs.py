@@ -43,6 +43,12 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+def emit(line: str) -> None:
+    """Command output (a report, a table), not a log record: to stdout, flushed."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
     """Root logging to stderr, UTC timestamps, with the redactor on every record."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO

@@ -18,7 +18,7 @@ import pyarrow as pa
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.lookback import Lookback
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.parsing import format_timestamp, parse_optional_timestamp
 from pipelines.evenergy.partitions import (
     LogEndpoint,
     PartitionResult,
@@ -149,7 +149,7 @@ class Extraction:
             (
                 key,
                 lookback.since(partitions.get(key, {}), self.settings.initial_start),
-                _maybe_time(partitions.get(key, {}).get("cursor")),
+                parse_optional_timestamp(partitions.get(key, {}).get("cursor")),
             )
             for key in evse_ids
         ]
@@ -164,9 +164,7 @@ class Extraction:
             if result.complete and result.cursor is not None:
                 entry = partitions.setdefault(result.key, {})
                 entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
-                table = result.table
-                read = [] if table is None else table[endpoint.cursor_field].to_pylist()
-                lookback.remember(entry, read, result.cursor)
+                lookback.remember(entry, result.read, result.cursor)
 
         results = map_bounded(fetch, reads, self.settings.concurrency)
         yield from self._batched(endpoint.spec.name, results, save)
@@ -243,7 +241,3 @@ class Extraction:
                 batch, rows = [], 0
         if batch:
             yield pa.concat_tables(batch, promote_options="permissive")
-
-
-def _maybe_time(value: str | None) -> datetime | None:
-    return parse_timestamp(value) if value else None

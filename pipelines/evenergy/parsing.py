@@ -28,6 +28,11 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def parse_optional_timestamp(value: str | None) -> datetime | None:
+    """A timestamp kept in state, where None (or empty) means "none yet"."""
+    return parse_timestamp(value) if value else None
+
+
 def format_timestamp(value: datetime) -> str:
     """Render a datetime the way the API writes them: UTC, microseconds, `Z`."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -63,6 +63,7 @@ class PartitionResult:
     complete: bool  # every page was read: the cursor may be saved
     bad_rows: list[BadRow] = field(default_factory=list)
     error: EvEnergyError | None = None
+    read: list[datetime] = field(default_factory=list)  # cursor values of the good rows read
 
     @property
     def rows(self) -> int:
@@ -113,7 +114,8 @@ def read_partition(
     table = pa.concat_tables(tables, promote_options="permissive") if tables else None
     complete = error is None
     new_cursor = safe_cursor(order, cursor) if complete else cursor
-    return PartitionResult(key, table, new_cursor, complete, bad_rows, error)
+    read = [value for value in order if value is not None]
+    return PartitionResult(key, table, new_cursor, complete, bad_rows, error, read)
 
 
 def _listing_order(values: pa.ChunkedArray, bad_rows: list[BadRow], size: int) -> list[Any]:

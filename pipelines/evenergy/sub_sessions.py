@@ -21,7 +21,11 @@ import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import ApiProblem, EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.parsing import (
+    format_timestamp,
+    parse_optional_timestamp,
+    parse_timestamp,
+)
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.settings import SUB_SESSION_PATH, SUB_SESSIONS_PATH
 from pipelines.evenergy.tables import SUB_SESSIONS, page_to_arrow
@@ -85,7 +89,7 @@ class SubSessionPlanner:
         refreshed = list(self._refresh_unseen(pending, seen))
         self._prune(finalized)
         work = [
-            WorkItem(key, _maybe_time(entry.get("since")), entry.get("end"))
+            WorkItem(key, parse_optional_timestamp(entry.get("since")), entry.get("end"))
             for key, entry in sorted(pending.items(), key=lambda kv: kv[1].get("tried_at", ""))
         ]
         return SubSessionPlan(ongoing + ended + refreshed, work)
@@ -159,7 +163,3 @@ class SubSessionPlanner:
         horizon = self._end_cursor() - self._margin
         for key in [k for k, end in finalized.items() if parse_timestamp(end) < horizon]:
             del finalized[key]
-
-
-def _maybe_time(value: str | None) -> datetime | None:
-    return parse_timestamp(value) if value else None
