@@ -130,7 +130,6 @@ def test_run_with_nothing_new_makes_only_the_minimum_requests(harness: Harness):
     harness.run()
     outcome = harness.run()
     assert outcome.budget_requests() == _minimum_requests(harness)
-    assert outcome.report.rows["dispatcher_logs"] >= 0
     assert_warehouse_matches(harness.database, expected_rows(harness.simulator, START))
 
 
@@ -155,7 +154,6 @@ def test_timestamps_land_as_timestamptz_and_null_columns_exist(harness: Harness)
         )
     assert types["logged_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["reason_not_sent"] == "VARCHAR"
-    assert parse_timestamp("2026-11-01T00:00:00Z") == START
 
 
 def test_loaded_tables_match_the_declared_raw_contract(harness: Harness):
