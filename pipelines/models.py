@@ -254,6 +254,22 @@ def build_and_check(
     return _build(conn, params, sql_dir, with_checks=True)
 
 
+def build_database(database: Path, params: ModelParams = DEFAULT_PARAMS) -> BuildResult:
+    """Build and check the models of the warehouse file `database` (what the nightly job
+    and `evenergy-etl models` call). Creates the raw tables no row has reached yet first,
+    so an empty or partly loaded warehouse builds.
+
+    Raises:
+        ModelBuildError: when a model fails to build.
+        DataCheckError: when a check fails.
+    """
+    from pipelines.warehouse import ensure_tables
+
+    with duckdb.connect(str(database)) as conn:
+        ensure_tables(conn)
+        return build_and_check(conn, params)
+
+
 def _build(
     conn: duckdb.DuckDBPyConnection, params: ModelParams, sql_dir: Path, *, with_checks: bool
 ) -> BuildResult:

@@ -56,31 +56,31 @@ def run_nightly(
 def build_and_export(database: Path, export_to: Path | None) -> int:
     """Build the models and run their checks; export only when they pass."""
     from pipelines.export import export_models
-    from pipelines.models import DataCheckError, ModelBuildError, build_and_check
+    from pipelines.models import DataCheckError, ModelBuildError, build_database
 
-    with duckdb.connect(str(database)) as conn:
-        try:
-            result = build_and_check(conn, model_params())
-        except DataCheckError as error:
-            log.error("models: data checks failed, nothing exported: %s", error)
-            return exit_codes.CHECKS_FAILED
-        except ModelBuildError as error:
-            log.error("models: build failed, the previous models stay in place: %s", error)
-            return exit_codes.FAILED
-        log.info(
-            "models: %d built in %.1f s (%s)",
-            len(result.models),
-            result.seconds,
-            ", ".join(f"{k} {v}" for k, v in sorted(result.row_counts.items())),
-        )
-        if export_to is not None:
+    try:
+        result = build_database(database, model_params())
+    except DataCheckError as error:
+        log.error("models: data checks failed, nothing exported: %s", error)
+        return exit_codes.CHECKS_FAILED
+    except ModelBuildError as error:
+        log.error("models: build failed, the previous models stay in place: %s", error)
+        return exit_codes.FAILED
+    log.info(
+        "models: %d built in %.1f s (%s)",
+        len(result.models),
+        result.seconds,
+        ", ".join(f"{k} {v}" for k, v in sorted(result.row_counts.items())),
+    )
+    if export_to is not None:
+        with duckdb.connect(str(database)) as conn:
             tables = export_models(conn, export_to)
-            log.info(
-                "export: %d tables, %d rows to %s",
-                len(tables),
-                sum(t.rows for t in tables),
-                export_to,
-            )
+        log.info(
+            "export: %d tables, %d rows to %s",
+            len(tables),
+            sum(t.rows for t in tables),
+            export_to,
+        )
     return exit_codes.OK
 
 

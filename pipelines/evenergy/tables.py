@@ -361,12 +361,14 @@ _DUCKDB_TYPES = {
 }
 
 
-def raw_tables_ddl(schema: str = "evenergy") -> str:
+def raw_tables_ddl(schema: str = "evenergy", if_not_exists: bool = False) -> str:
     """DuckDB DDL of the raw tables as the load creates them (with dlt's `_dlt_load_id` and
-    `_dlt_id`), for fixtures and benchmarks that build a warehouse without loading one."""
-    statements = [f"create schema {schema};"]
+    `_dlt_id`): for fixtures and benchmarks that build a warehouse without loading one, and,
+    with `if_not_exists`, to create the tables no row has reached yet."""
+    guard = " if not exists" if if_not_exists else ""
+    statements = [f"create schema{guard} {schema};"]
     for spec in RAW_TABLES:
         columns = [f'"{c.name}" {_DUCKDB_TYPES[c.kind]}' for c in spec.columns]
         columns += ["_dlt_load_id varchar", "_dlt_id varchar"]
-        statements.append(f"create table {schema}.{spec.name} ({', '.join(columns)});")
+        statements.append(f"create table{guard} {schema}.{spec.name} ({', '.join(columns)});")
     return "\n".join(statements)
