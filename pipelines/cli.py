@@ -15,6 +15,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import exit_codes
+from pipelines.errors import OperatorError
 from pipelines.evenergy import ConfigurationError
 from pipelines.evenergy.errors import EvEnergyError
 from pipelines.lock import AlreadyRunning
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         log.error("configuration: %s", error)
         return exit_codes.USAGE
+    except OperatorError as error:
+        log.error("%s", error)
+        return error.exit_code
     except AlreadyRunning as error:
         log.error("not started: %s", error)
         return exit_codes.LOCKED
