@@ -20,6 +20,7 @@ from pipelines.evenergy import ConfigurationError
 from pipelines.evenergy.errors import EvEnergyError
 from pipelines.lock import AlreadyRunning
 from pipelines.logs import configure_logging
+from pipelines.project import use_project_settings
 
 log = logging.getLogger("pipelines.cli")
 
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     configure_logging(verbose=args.verbose, quiet=args.quiet)
+    use_project_settings()
     try:
         return _dispatch(args)
     except ConfigFieldMissingException as error:

@@ -7,8 +7,10 @@ left behind, then extracts, normalizes and loads, logging one line per phase.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,15 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.errors import RunFailed
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
 from pipelines.evenergy.report import ExtractionReport
+from pipelines.project import project_dir
+from pipelines.warehouse import check_schema, ensure_tables
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +40,28 @@ DATASET_NAME = "evenergy"
 # Not `evenergy.duckdb`: DuckDB names the catalog after the file, and a catalog `evenergy`
 # beside the schema `evenergy` makes every `evenergy.<table>` reference ambiguous.
 DEFAULT_DATABASE = "warehouse.duckdb"
+# DuckDB takes up to 80 % of RAM by default. Capped, it spills to `<warehouse>.tmp/` instead,
+# so the run fits the smallest machine we support (1 GB): a run's peak RSS is about 450 MB
+# for a 500-EVSE fleet, of which DuckDB is this limit. The load's largest need is the merge of
+# one run's rows, independent of the history (measured in issue 15: a 145k-row night merges
+# into 1, 7, 30 or 90 days of history under 64 MB once staging is declared deduplicated).
 DEFAULT_MEMORY_LIMIT = "128MB"
+MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"
+
+# Settings that shape the warehouse's schema or keep the load safe are fixed here, not read
+# from `.dlt/config.toml`: a run must load the same way whichever `.dlt/` it found (a run
+# without the lineage columns once broke every later run: issue 9).
+FIXED_SETTINGS: dict[str, str] = {
+    # lineage: the load each row came from and a row id (the staging models keep the newest)
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true",
+    # rows per intermediate file: normalize reads a file whole, so bounded files keep memory
+    # flat however large a backfill is
+    "SOURCES__DATA_WRITER__FILE_MAX_ITEMS": "100000",
+    "NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "100000",
+    # DuckDB has one writer: parallel load jobs would only compete for its capped memory
+    "LOAD__WORKERS": "1",
+}
 
 
 @dataclass
@@ -60,23 +87,38 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
     """The dlt pipeline: dataset `evenergy` in DuckDB.
 
     Args:
-        pipelines_dir: dlt's working directory; dlt's default (`~/.dlt`, `DLT_DATA_DIR`).
+        pipelines_dir: dlt's working directory; default `DLT_DATA_DIR` when set, else a
+            folder beside the warehouse (`warehouse_dlt/`): dlt's own default (`~/.dlt`,
+            `/var/dlt` as root) is shared by every checkout on the machine.
         database: the DuckDB file; default `[destination.duckdb] credentials`
-            (`DESTINATION__DUCKDB__CREDENTIALS`), else `warehouse.duckdb` in the working
-            directory.
+            (`DESTINATION__DUCKDB__CREDENTIALS`), else `warehouse.duckdb`; a relative path
+            is relative to the project folder, not to the working directory.
     """
-    database = database or dlt.config.get("destination.duckdb.credentials") or DEFAULT_DATABASE
-    # DuckDB takes up to 80 % of RAM by default; the merge of a large backfill would grow
-    # with the data. A cap makes it spill instead, so memory stays flat as the fleet grows.
-    memory_limit = str(dlt.config.get("destination.duckdb.memory_limit") or DEFAULT_MEMORY_LIMIT)
-    credentials = DuckDbCredentials(str(database), global_config={"memory_limit": memory_limit})
+    path = warehouse_path(database)
+    memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
+    duckdb_settings = {
+        "memory_limit": memory_limit,
+        "temp_directory": str(path.with_name(path.name + ".tmp")),  # where DuckDB spills
+        "preserve_insertion_order": False,  # lets more operators spill; no order is relied on
+    }
+    credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
     destination = dlt.destinations.duckdb(credentials=credentials)
+    if pipelines_dir is None and "DLT_DATA_DIR" not in os.environ:
+        pipelines_dir = str(path.with_name(f"{path.stem}_dlt"))
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
         dataset_name=DATASET_NAME,
         pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None: dlt's default
     )
+
+
+def warehouse_path(database: str | None = None) -> Path:
+    """The warehouse file: `database`, else `[destination.duckdb] credentials`, else
+    `warehouse.duckdb`; relative to the project folder when relative."""
+    configured = database or dlt.config.get("destination.duckdb.credentials") or DEFAULT_DATABASE
+    path = Path(str(configured)).expanduser()
+    return path if path.is_absolute() else project_dir() / path
 
 
 def database_path(pipeline: dlt.Pipeline) -> Path:
@@ -102,7 +144,20 @@ def load_evenergy(
         on_phase: called with "extract", "normalize", "load" as each phase ends.
         source_args: overrides of `[sources.evenergy]` settings (e.g. `max_duration`).
     """
+    with _fixed_settings():
+        return _load_evenergy(pipeline, on_progress, on_secret, resources, on_phase, source_args)
+
+
+def _load_evenergy(
+    pipeline: dlt.Pipeline,
+    on_progress: ProgressCallback | None,
+    on_secret: Callable[[str], None] | None,
+    resources: Sequence[str] | None,
+    on_phase: Callable[[str], None] | None,
+    source_args: dict[str, Any],
+) -> LoadOutcome:
     _finish_pending(pipeline)
+    _check_warehouse(pipeline)
     hooks = RunHooks(ExtractionReport(), on_progress, on_secret)
     source = evenergy(hooks=hooks, **source_args)
     if resources:
@@ -119,10 +174,10 @@ def load_evenergy(
     phase_ended("normalize")
     log.info("normalize: done in %.1f s", outcome.seconds["normalize"])
     started = time.monotonic()
-    outcome.load_info = pipeline.load()
+    outcome.load_info = _load(pipeline)
     outcome.seconds["load"] = time.monotonic() - started
+    _ensure_tables(pipeline)
     phase_ended("load")
-    outcome.load_info.raise_on_failed_jobs()
     log.info(
         "load: %d package(s) into %s in %.1f s",
         len(outcome.load_info.loads_ids),
@@ -140,7 +195,81 @@ def _finish_pending(pipeline: dlt.Pipeline) -> None:
     if pipeline.has_pending_data:
         log.warning("finishing a load package left by an interrupted run")
         pipeline.normalize()
-        pipeline.load().raise_on_failed_jobs()
+        _load(pipeline)
+
+
+def _load(pipeline: dlt.Pipeline) -> LoadInfo:
+    """`pipeline.load()`, with a failed job reported as one line naming the cause and what to
+    do. dlt keeps the package: the next run loads it before extracting anything new, and no
+    cursor moves until it has loaded (dlt restores state only from completed loads)."""
+    try:
+        info = pipeline.load()
+        info.raise_on_failed_jobs()
+    except PipelineStepFailed as failure:
+        raise RunFailed(describe_load_failure(failure)) from failure
+    except Exception as failure:  # raise_on_failed_jobs: a job that failed for good
+        if type(failure).__module__.startswith("dlt."):
+            raise RunFailed(describe_load_failure(failure)) from failure
+        raise
+    return info
+
+
+def describe_load_failure(failure: BaseException) -> str:
+    """One line: why the load failed, and the remedy."""
+    text = _root_message(failure)
+    kept = "the package is kept and loads first on the next run"
+    if "Out of Memory" in text:
+        limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
+        return (
+            f"load failed: DuckDB ran out of its memory limit ({limit}): raise "
+            f"[destination.duckdb] memory_limit (DESTINATION__DUCKDB__MEMORY_LIMIT); {kept}"
+        )
+    if "No space left" in text or "disk is full" in text.lower():
+        return f"load failed: the disk is full; free space beside the warehouse; {kept}"
+    return f"load failed: {text}; {kept}"
+
+
+def _root_message(failure: BaseException) -> str:
+    """The innermost error's first line that says something."""
+    seen: BaseException | None = failure
+    while seen is not None:
+        inner = getattr(seen, "exception", None) or seen.__cause__
+        if not isinstance(inner, BaseException) or inner is seen:
+            break
+        seen = inner
+    lines = [line.strip() for line in str(seen or failure).splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "Exception" in line]
+    return (errors or lines or [type(failure).__name__])[0][:300]
+
+
+def _check_warehouse(pipeline: dlt.Pipeline) -> None:
+    """Refuse to load into raw tables that do not have the columns this version declares."""
+    with pipeline.sql_client() as client:
+        problem = check_schema(client.native_connection, DATASET_NAME)
+    if problem:
+        raise RunFailed(f"warehouse {database_path(pipeline)}: {problem}")
+
+
+def _ensure_tables(pipeline: dlt.Pipeline) -> None:
+    """Create the raw tables no row has reached yet (the models read every one)."""
+    with pipeline.sql_client() as client:
+        ensure_tables(client.native_connection, DATASET_NAME)
+
+
+@contextmanager
+def _fixed_settings() -> Iterator[None]:
+    """`FIXED_SETTINGS` in force (as environment variables, dlt's first provider) for the
+    duration of a run, whatever `.dlt/` or the environment say."""
+    saved = {name: os.environ.get(name) for name in FIXED_SETTINGS}
+    os.environ.update(FIXED_SETTINGS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _timed(step: Any) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.evenergy.tables import raw_tables_ddl
+from pipelines.evenergy.tables import RAW_TABLES, TableSpec, duckdb_type, raw_tables_ddl
 
 RAW_SCHEMA = "evenergy"
 RUNS_TABLE = "_evenergy_runs"
@@ -44,3 +44,42 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, schema: str = RAW_SCHEMA) -> 
     """Create the raw tables and the run history where missing; existing ones are untouched."""
     conn.execute(raw_tables_ddl(schema, if_not_exists=True))
     conn.execute(runs_table_ddl(schema))
+
+
+def check_schema(conn: duckdb.DuckDBPyConnection, schema: str = RAW_SCHEMA) -> str | None:
+    """Why the raw tables in `schema` cannot take this version's load, or None if they can.
+
+    A table may lack declared columns (the load adds them), but a declared column of another
+    type, or a table without the lineage columns, means it was written by something else
+    (another tool, or a run without the project's settings): loading would fail half-way or
+    mix rows the models cannot order.
+    """
+    found: dict[tuple[str, str], str] = {
+        (table, column): kind.lower()
+        for table, column, kind in conn.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = ?",
+            [schema],
+        ).fetchall()
+    }
+    tables = {table for table, _ in found}
+    for spec in RAW_TABLES:
+        if spec.name not in tables:
+            continue
+        for column, kind in (*_declared(spec), ("_dlt_load_id", "varchar"), ("_dlt_id", "varchar")):
+            have = found.get((spec.name, column))
+            if have is None and column.startswith("_dlt"):
+                return (
+                    f"table {schema}.{spec.name} has no column {column} (written without the "
+                    "project's settings?): move the file away and load anew"
+                )
+            if have is not None and have != kind:
+                return (
+                    f"column {schema}.{spec.name}.{column} is {have.upper()}, this version "
+                    f"loads {kind.upper()}: move the file away and load anew"
+                )
+    return None
+
+
+def _declared(spec: TableSpec) -> list[tuple[str, str]]:
+    return [(column.name, duckdb_type(column.kind)) for column in spec.columns]

@@ -17,6 +17,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import CredentialsConfiguration
+from dlt.common.schema.typing import TDeleteInsertStrategyDict
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
@@ -46,6 +47,7 @@ from pipelines.evenergy.tables import (
     STATUS_LOGS,
     SUB_SESSIONS,
     TableSpec,
+    drop_duplicate_keys,
 )
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -165,8 +167,12 @@ def _resources(run: Extraction) -> list[DltResource]:
 
     @_merged(SUB_SESSIONS)
     def charging_sub_sessions() -> Iterator[pa.Table]:
-        """Merged on id: an ongoing sub-session is read again each run until it ends."""
-        yield from run.sub_sessions(_sub_session_state()).tables
+        """Merged on id: an ongoing sub-session is read again each run until it ends. Listed
+        twice (ongoing, then recently ended), one can appear in both: the later copy stays."""
+        tables = run.sub_sessions(_sub_session_state()).tables
+        if tables:
+            listed = pa.concat_tables(tables, promote_options="permissive")
+            yield drop_duplicate_keys(listed, SUB_SESSIONS.primary_key, keep="last")
 
     @_merged(DISPATCHER_LOGS)
     def dispatcher_logs() -> Iterator[pa.Table]:
@@ -176,13 +182,25 @@ def _resources(run: Extraction) -> list[DltResource]:
     return [evses(), status_logs(), evse_command_logs(), charging_sub_sessions(), dispatcher_logs()]
 
 
+# Every table is re-read in part (lookbacks, ongoing sub-sessions), so each is merged on its
+# key. Each run's rows are unique per key (`drop_duplicate_keys`), which lets dlt skip the
+# ROW_NUMBER() dedupe of its staging table: that window holds the whole night in DuckDB's
+# memory and failed a 159k-row night under a 128 MB limit; without it the merge is a
+# DELETE ... EXISTS (a hash join that spills) and a plain INSERT (measured in issue 15).
+MERGE: TDeleteInsertStrategyDict = {
+    "disposition": "merge",
+    "strategy": "delete-insert",
+    "deduplicated": True,
+}
+
+
 def _merged(spec: TableSpec) -> Any:
     """The resource decorator of a raw table: its name, key and declared column types, and
-    merge, since every table is re-read in part (lookbacks, ongoing sub-sessions)."""
+    the merge of one run's deduplicated rows."""
     return dlt.resource(
         name=spec.name,
         primary_key=spec.primary_key,
-        write_disposition="merge",
+        write_disposition=MERGE,
         columns=spec.dlt_columns(),
     )
 

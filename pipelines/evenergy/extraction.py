@@ -38,6 +38,7 @@ from pipelines.evenergy.tables import (
     DISPATCHER_LOGS,
     EVSES,
     STATUS_LOGS,
+    drop_duplicate_keys,
     page_to_arrow,
 )
 
@@ -125,7 +126,7 @@ class Extraction:
             if is_fatal(error):
                 raise
             self.report.fail("listing EVSEs", error)
-        fleet = pa.concat_tables(tables, promote_options="permissive")
+        fleet = drop_duplicate_keys(pa.concat_tables(tables, promote_options="permissive"), ("id",))
         if self.settings.evse_ids is not None:
             wanted = self.settings.evse_ids
             fleet = fleet.filter(pa.array([i in wanted for i in fleet["id"].to_pylist()]))

@@ -19,7 +19,7 @@ import pyarrow as pa
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.parsing import format_timestamp
-from pipelines.evenergy.tables import BadRow, TableSpec, page_to_arrow
+from pipelines.evenergy.tables import BadRow, TableSpec, drop_duplicate_keys, page_to_arrow
 
 T = TypeVar("T")
 
@@ -112,6 +112,8 @@ def read_partition(
     if pending:
         convert()
     table = pa.concat_tables(tables, promote_options="permissive") if tables else None
+    if table is not None:  # newest first: a row repeated by a shifted page keeps its first copy
+        table = drop_duplicate_keys(table, endpoint.spec.primary_key)
     complete = error is None
     new_cursor = safe_cursor(order, cursor) if complete else cursor
     read = [value for value in order if value is not None]

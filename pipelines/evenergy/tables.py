@@ -7,12 +7,13 @@ Pages become Arrow tables straight away: dlt loads them without row-by-row norma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute
 
 from pipelines.evenergy.parsing import parse_timestamp, ref_id, ref_url
 
@@ -350,6 +351,28 @@ def _extra_arrays(spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> dict[st
     return arrays
 
 
+def drop_duplicate_keys(
+    table: pa.Table, key: Sequence[str], keep: Literal["first", "last"] = "first"
+) -> pa.Table:
+    """`table` with one row per `key`: the first (or last) of each key's rows, in table order.
+
+    Every load declares its staging data deduplicated, so dlt's merge skips its window-function
+    dedupe, the one step of the merge whose memory grew with the night's rows (issue 15: a
+    159k-row night needed more than a 128 MB DuckDB). A key can repeat within one run: a
+    listing whose pages shift while it is read, or a sub-session both ongoing and ended.
+    """
+    if table.num_rows < 2:
+        return table
+    position = "__evenergy_position"
+    numbered = table.append_column(position, pa.array(range(table.num_rows), pa.int64()))
+    aggregate = "min" if keep == "first" else "max"
+    chosen = numbered.group_by(list(key), use_threads=False).aggregate([(position, aggregate)])
+    if chosen.num_rows == table.num_rows:
+        return table
+    indices = pa.compute.sort_indices(chosen[f"{position}_{aggregate}"])
+    return table.take(pa.compute.take(chosen[f"{position}_{aggregate}"], indices))
+
+
 RAW_TABLES = (EVSES, STATUS_LOGS, SUB_SESSIONS, DISPATCHER_LOGS, COMMAND_LOGS)
 _DUCKDB_TYPES = {
     "text": "varchar",
@@ -359,6 +382,13 @@ _DUCKDB_TYPES = {
     "timestamp": "timestamptz",
     "json": "varchar",
 }
+
+
+def duckdb_type(kind: Kind) -> str:
+    """The DuckDB type a column of `kind` is loaded as (as information_schema spells it)."""
+    return {"varchar": "varchar", "timestamptz": "timestamp with time zone"}.get(
+        _DUCKDB_TYPES[kind], _DUCKDB_TYPES[kind]
+    )
 
 
 def raw_tables_ddl(schema: str = "evenergy", if_not_exists: bool = False) -> str:
