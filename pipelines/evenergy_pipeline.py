@@ -40,13 +40,21 @@ DATASET_NAME = "evenergy"
 # Not `evenergy.duckdb`: DuckDB names the catalog after the file, and a catalog `evenergy`
 # beside the schema `evenergy` makes every `evenergy.<table>` reference ambiguous.
 DEFAULT_DATABASE = "warehouse.duckdb"
-# DuckDB takes up to 80 % of RAM by default. Capped, it spills to `<warehouse>.tmp/` instead,
+# DuckDB takes up to 80 % of RAM by default. Capped, it spills to `<warehouse>.tmp/` (DuckDB's
+# default temp_directory for a database file; setting it again on a reused connection fails),
 # so the run fits the smallest machine we support (1 GB): a run's peak RSS is about 450 MB
 # for a 500-EVSE fleet, of which DuckDB is this limit. The load's largest need is the merge of
 # one run's rows, independent of the history (measured in issue 15: a 145k-row night merges
 # into 1, 7, 30 or 90 days of history under 64 MB once staging is declared deduplicated).
 DEFAULT_MEMORY_LIMIT = "128MB"
 MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"
+LOAD_DUCKDB_SETTINGS: dict[str, Any] = {
+    "preserve_insertion_order": False,  # lets more operators spill; no order is relied on
+    # Each DuckDB thread holds buffers of its own: under a cap, one thread leaves the merge the
+    # whole limit (a 145k-row night fails at 32 MB with 2 threads, merges with 1) at little
+    # cost, as the load is one job at a time reading the Parquet files the extract wrote.
+    "threads": 1,
+}
 
 # Settings that shape the warehouse's schema or keep the load safe are fixed here, not read
 # from `.dlt/config.toml`: a run must load the same way whichever `.dlt/` it found (a run
@@ -61,6 +69,10 @@ FIXED_SETTINGS: dict[str, str] = {
     "NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "100000",
     # DuckDB has one writer: parallel load jobs would only compete for its capped memory
     "LOAD__WORKERS": "1",
+    # A job that failed in DuckDB (out of memory, disk full) fails the same way at once: one
+    # retry, then the run stops with one line and the package waits for the next run
+    # (dlt's default of 5 retries repeated a failing merge five times per run).
+    "LOAD__RAISE_ON_MAX_RETRIES": "2",
 }
 
 
@@ -96,11 +108,7 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
     """
     path = warehouse_path(database)
     memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
-    duckdb_settings = {
-        "memory_limit": memory_limit,
-        "temp_directory": str(path.with_name(path.name + ".tmp")),  # where DuckDB spills
-        "preserve_insertion_order": False,  # lets more operators spill; no order is relied on
-    }
+    duckdb_settings = {"memory_limit": memory_limit, **LOAD_DUCKDB_SETTINGS}
     credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
     destination = dlt.destinations.duckdb(credentials=credentials)
     if pipelines_dir is None and "DLT_DATA_DIR" not in os.environ:
