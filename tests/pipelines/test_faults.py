@@ -93,7 +93,7 @@ def _count_rejected_tokens(simulator: SimulatorServer) -> list[ApiError]:
             rejected.append(error)
             raise
 
-    simulator.tokens.check = recording_check  # type: ignore[method-assign]
+    simulator.tokens.check = recording_check
     return rejected
 
 
