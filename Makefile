@@ -26,10 +26,12 @@ lint: dev  ## ruff and mypy
 	$(RUN) ruff check pipelines tests
 	$(RUN) mypy
 
-test: dev  ## the whole test suite (offline; the simulator runs on loopback)
+# `test` depends on `lint`, so CI (`.ci/run` calls `make test`) gates formatting, lint and
+# types too; make runs a prerequisite once, so `make check` lints once.
+test: lint  ## lint and types, then the whole test suite (offline; simulator on loopback)
 	$(RUN) pytest
 
-check: lint test  ## what CI runs: lint, types, tests
+check: lint test  ## lint, types, tests: the same gate as `make test`, which CI runs
 
 demo: dev  ## simulator + pipeline + models + Parquet export + summary
 	$(RUN) evenergy-etl demo

@@ -68,13 +68,20 @@ class TokenStore:
         self._tokens: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def issue(self, authorization: str | None, body: bytes, lifetime: float) -> TokenAnswer:
+    def issue(
+        self,
+        authorization: str | None,
+        body: bytes,
+        lifetime: float,
+        announced: float | None = None,
+    ) -> TokenAnswer:
         """Handle ``POST /o/token/``.
 
         Args:
             authorization: The request's ``Authorization`` header.
             body: The form-encoded request body.
             lifetime: Token lifetime in seconds.
+            announced: The lifetime ``expires_in`` announces, if not the real one (a fault).
 
         Returns:
             200 with a token, 400 ``unsupported_grant_type`` / ``invalid_scope``, or 401
@@ -105,7 +112,7 @@ class TokenStore:
             {
                 "access_token": token,
                 "token_type": "Bearer",
-                "expires_in": max(1, math.ceil(lifetime)),
+                "expires_in": max(1, math.ceil(lifetime if announced is None else announced)),
                 "scope": " ".join(wanted),
             },
         )

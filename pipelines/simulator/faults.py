@@ -23,6 +23,7 @@ _FLOATS = (
 )
 _OPTIONAL = {
     "token_lifetime_seconds": float,
+    "token_expires_in_seconds": float,
     "rate_limit": int,
     "rate_window_seconds": float,
     "max_faults": int,
@@ -43,6 +44,9 @@ class Faults:
         drop_rate: Close the connection without any answer (does not use rate budget).
         link_loop_rate: Make a list page's ``next`` link point to the same page.
         token_lifetime_seconds: Override of the token lifetime (None: the config's).
+        token_expires_in_seconds: The lifetime the token endpoint announces in
+            ``expires_in`` (None: the real one). Longer than the real one, the API rejects
+            tokens with 401 while the client still holds them valid.
         rate_limit: Override of the rate limit (None: the config's).
         rate_window_seconds: Override of the rate-limit window (None: the config's).
         max_faults: Stop injecting after this many faults (None: never stop).
@@ -63,6 +67,7 @@ class Faults:
             self.slow_seconds = 1.0
             self.malformed_kinds: frozenset[str] = MALFORMED_KINDS
             self.token_lifetime_seconds: float | None = None
+            self.token_expires_in_seconds: float | None = None
             self.rate_limit: int | None = None
             self.rate_window_seconds: float | None = None
             self.max_faults: int | None = None

@@ -95,7 +95,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._send(405, orjson.dumps({"error": "method_not_allowed"}), JSON, {})
             return
         answer = self.sim.tokens.issue(
-            self.headers.get("Authorization"), body, self.sim.token_lifetime()
+            self.headers.get("Authorization"),
+            body,
+            self.sim.token_lifetime(),
+            self.sim.faults.token_expires_in_seconds,
         )
         headers = {"Cache-Control": "no-store"}
         if answer.status == 401:

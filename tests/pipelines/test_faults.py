@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pipelines.simulator import SimulatorServer
+from pipelines.simulator.problems import ApiError
 from tests.pipelines.conftest import Harness, simulator_config
 from tests.pipelines.warehouse import differences
 
@@ -25,8 +26,14 @@ FAULTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "dropped connections": ({"drop_rate": 0.2}, {}),
     "next link loops": ({"link_loop_rate": 0.3}, {}),
+    # announced for an hour, so the client never replaces them early: only 401s tell it
     "tokens expiring every second": (
-        {"token_lifetime_seconds": 1.0, "slow_rate": 0.1, "slow_seconds": 0.3},
+        {
+            "token_lifetime_seconds": 1.0,
+            "token_expires_in_seconds": 3600,
+            "slow_rate": 0.1,
+            "slow_seconds": 0.3,
+        },
         {},
     ),
     "tiny rate limit (429s)": (
@@ -53,6 +60,7 @@ def test_warehouse_equals_the_fault_free_run(fault: str, clean_warehouse: Path, 
     with SimulatorServer(simulator_config()) as simulator:
         simulator.faults.configure(fault_seed=11, max_faults=40, **switches)
         harness = Harness(simulator, tmp_path)
+        rejected = _count_rejected_tokens(simulator)
         runs = []
         for _ in range(MAX_RUNS):
             outcome = harness.run(**settings)
@@ -61,12 +69,32 @@ def test_warehouse_equals_the_fault_free_run(fault: str, clean_warehouse: Path, 
                 break
         injected = dict(simulator.faults.injected)
 
+    if "token_expires_in_seconds" in switches:
+        # the API rejected tokens the client held valid; each 401 was met by a refresh
+        assert any(e.status == 401 for e in rejected), f"{fault}: the API never answered 401"
+        assert not runs[0].report.partial, runs[0].report.errors[:2]
     limited = any(r.budget.rate_limited or r.budget.reserve_waits for r in runs)
     assert injected or limited, f"{fault}: nothing injected"
     assert differences(harness.database, clean_warehouse) == {}, (
         f"{fault}: warehouse differs after {len(runs)} runs; injected {injected}; "
         f"errors {[r.report.errors[:2] for r in runs]}"
     )
+
+
+def _count_rejected_tokens(simulator: SimulatorServer) -> list[ApiError]:
+    """The 401s the simulator answers from now on (its token check, wrapped to record them)."""
+    rejected: list[ApiError] = []
+    check = simulator.tokens.check
+
+    def recording_check(authorization: str | None, scope: str | None) -> None:
+        try:
+            check(authorization, scope)
+        except ApiError as error:
+            rejected.append(error)
+            raise
+
+    simulator.tokens.check = recording_check
+    return rejected
 
 
 def _faults_spent(simulator: SimulatorServer, switches: dict[str, Any]) -> bool:

@@ -65,3 +65,29 @@ def test_a_short_retry_after_is_waited_out():
     budget.wait_out_rate_limit(0.05)
     budget.acquire()  # still allowed
     assert budget.rate_limited == 1
+
+
+def test_requests_sent_count_against_the_window_before_they_are_answered():
+    budget = RequestBudget(reserve=8, max_duration_seconds=600, clock=FakeClock())
+    budget.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "10"})
+    budget.acquire("a")
+    budget.acquire("a")  # neither answered yet: 10 - 2 is the reserve
+    with pytest.raises(RateLimitBudgetExhausted, match="8 requests left"):
+        budget.acquire("a")
+    assert budget.requests_made == 2
+
+
+def test_an_answer_leaves_out_the_requests_still_in_flight():
+    """The API counted an answer's `X-RateLimit-Remaining` before the requests still in
+    flight reached it: those come off the answer's count, or the run overshoots its reserve."""
+    budget = RequestBudget(reserve=8, max_duration_seconds=600, clock=FakeClock())
+    for _ in range(3):
+        budget.acquire("a")
+    budget.release()  # the first answer is back, two requests are still on their way
+    budget.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "10"})
+    assert budget.remaining == 8
+    with pytest.raises(RateLimitBudgetExhausted, match="8 requests left"):
+        budget.acquire("a")
+    budget.release()
+    budget.release()
+    assert budget.requests_made == 3

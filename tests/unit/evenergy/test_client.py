@@ -1,6 +1,9 @@
 """The client's own retry policy, errors and paging, over real HTTP to a fake server."""
 
 import json
+import statistics
+from dataclasses import dataclass
+from itertools import pairwise
 
 import pytest
 
@@ -30,10 +33,16 @@ class Script:
         return reply(request) if callable(reply) else reply
 
 
-def _client(fake, budget=None):
+def _client(fake, budget=None, retry=None):
     tokens = TokenSource(fake.url + "/o/token/", "cid", "secret")
-    retry = RetryPolicy(max_attempts=3, base_delay_seconds=0.001, max_delay_seconds=0.01)
+    retry = retry or RetryPolicy(max_attempts=3, base_delay_seconds=0.001, max_delay_seconds=0.01)
     return EvEnergyClient(fake.url + "/v2", tokens, budget or RequestBudget(), retry)
+
+
+def _api_gaps(fake):
+    """Seconds between consecutive API requests, as the server received them."""
+    times = [r.received_at for r in fake.requests if r.path.startswith("/v2")]
+    return [later - earlier for earlier, later in pairwise(times)]
 
 
 def _page(rows, next_url="about:blank"):
@@ -64,6 +73,40 @@ def test_5xx_and_dropped_bodies_are_retried():
     )
     with FakeHttp(script) as fake:
         assert list(_client(fake).pages("evses", {}, "evses")) == [[1]]
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"), [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 6.0), (12, 6.0)]
+)
+def test_backoff_is_full_jitter_under_a_doubling_capped_ceiling(attempt, ceiling):
+    policy = RetryPolicy(base_delay_seconds=0.5, max_delay_seconds=6.0)
+    delays = [policy.delay(attempt) for _ in range(2000)]
+    assert all(0 <= d <= ceiling for d in delays), max(delays)  # bound: base x 2^(n-1), capped
+    assert max(delays) > 0.95 * ceiling  # the ceiling is reached, so the delays grow with it
+    # full jitter: spread uniformly over [0, ceiling], not a constant nor a narrow band
+    assert statistics.fmean(delays) == pytest.approx(ceiling / 2, rel=0.05)
+    assert statistics.pstdev(delays) == pytest.approx(ceiling / 12**0.5, rel=0.08)
+
+
+@dataclass(frozen=True)
+class _LinearDelays(RetryPolicy):
+    """Known delays, so that the waits seen by the server can be checked against them."""
+
+    def delay(self, attempt: int) -> float:
+        return 0.05 * attempt
+
+
+def test_the_client_waits_the_policys_delay_before_each_retry():
+    script = Script(
+        [(503, PROBLEM, b"{}"), (200, JSON, b"[1, 2"), (502, PROBLEM, b"{}"), _page([1])]
+    )
+    with FakeHttp(script) as fake:
+        client = _client(fake, retry=_LinearDelays(max_attempts=4))
+        assert list(client.pages("evses", {}, "evses")) == [[1]]
+    gaps = _api_gaps(fake)
+    assert len(gaps) == 3
+    for attempt, gap in enumerate(gaps, start=1):
+        assert 0.05 * attempt <= gap < 0.05 * attempt + 1.0, gaps
 
 
 def test_retries_are_bounded():
@@ -106,10 +149,13 @@ def test_4xx_problem_is_reported_with_title_and_detail_and_not_retried():
 
 
 def test_429_waits_retry_after_then_continues():
-    limited = (429, {**PROBLEM, "Retry-After": "1"}, b'{"title": "Too Many Requests"}')
+    limited = (429, {**PROBLEM, "Retry-After": "2"}, b'{"title": "Too Many Requests"}')
     budget = RequestBudget()
     with FakeHttp(Script([limited, _page([1])])) as fake:
         assert list(_client(fake, budget).pages("evses", {}, "evses")) == [[1]]
+    # the retry comes Retry-After seconds after the 429: neither at once nor a fixed wait
+    [gap] = _api_gaps(fake)
+    assert 2.0 <= gap < 3.5, gap
     assert budget.rate_limited == 1
     assert budget.remaining == 990
 
