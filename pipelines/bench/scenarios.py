@@ -2,7 +2,8 @@
 
 - fleet: the ratio pair (the project's pipeline and dlt's default path, restricted to the
   same resources), the full backfill, DuckDB's `read_json` ceiling, the nightly
-  incremental run after the clock moves a day, and a no-op run; then the models over the
+  incremental run after the clock moves a day (on the backfill's history, and on a copy
+  padded to `long_history_days` of history), and a no-op run; then the models over the
   loaded warehouse.
 - scaling: a backfill of a small and a large fleet, for peak RSS.
 - models: `bench_models` at the reference and the large size.
@@ -20,6 +21,7 @@ from pipelines.bench.baseline import BASELINE_RESOURCES
 from pipelines.bench.ceiling import render_status_pages
 from pipelines.bench.child import ChildFailed, run_child
 from pipelines.bench.fleet import Fleet
+from pipelines.bench.history import padded_copy
 from pipelines.bench.records import run_record
 from pipelines.bench.sizes import BenchSizes
 from pipelines.bench.truth import RunWindow
@@ -61,11 +63,23 @@ def fleet_scenarios(sizes: BenchSizes, workdir: Path) -> dict[str, dict[str, Any
         results["read_json"] = _guarded(
             "duckdb read_json", lambda label: _read_json_ceiling(fleet, backfill, label)
         )
+        long_history = fleet.target(f"nightly-{sizes.long_history_days:g}d")
+        padded = padded_copy(main, long_history, sizes.long_history_days)
+        log.info("long history: %s", ", ".join(f"{k} {v:,}" for k, v in padded.items()))
         fleet.simulator.advance(DAY_SECONDS)
         nightly = RunWindow(fleet.now(), backfill.now)
         log.info("incremental: clock advanced one day to %s", nightly.now.isoformat())
         results["incremental"] = _guarded(
-            "incremental +1 d", lambda label: fleet.measure(label, "ours", main, nightly)
+            f"incremental +1 d on {sizes.days:g} d",
+            lambda label: fleet.measure(label, "ours", main, nightly),
+        )
+        # The same night merged into a much longer history: its memory must not grow with it.
+        results["incremental_long_history"] = _guarded(
+            f"incremental +1 d on {sizes.long_history_days:g} d",
+            lambda label: {
+                **fleet.measure(label, "ours", long_history, nightly),
+                "history_rows": padded,
+            },
         )
         noop = RunWindow(nightly.now, nightly.now)
         results["noop"] = _guarded("no-op", lambda label: fleet.measure(label, "ours", main, noop))

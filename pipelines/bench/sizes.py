@@ -16,6 +16,7 @@ class BenchSizes:
     Attributes:
         evses: fleet of the backfill, incremental and no-op runs (and of the baselines).
         days: days of history the backfill reads; the incremental run then reads one more.
+        long_history_days: days of history of the padded copy the same night also merges into.
         scaling_evses: the small and the large fleet of the memory-scaling scenario.
         scaling_days: days of history each memory-scaling backfill reads.
         models_status_logs: synthetic status logs of the large models benchmark.
@@ -28,6 +29,7 @@ class BenchSizes:
 
     evses: int = 500
     days: float = 7
+    long_history_days: float = 90
     scaling_evses: tuple[int, int] = (100, 1_000)
     scaling_days: float = 2
     models_status_logs: int = 20_000_000
@@ -65,6 +67,7 @@ FULL = BenchSizes()
 QUICK = BenchSizes(
     evses=50,
     days=2,
+    long_history_days=14,
     scaling_evses=(20, 200),
     scaling_days=1,
     models_status_logs=2_000_000,

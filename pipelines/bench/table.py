@@ -9,7 +9,9 @@ RUN_HEADERS = (
     "scenario", "rows", "wall s", "rows/s", "extract s", "normalize s", "load s",
     "requests", "minimum", "over %", "min+lookback", "peak RSS MB",
 )  # fmt: skip
-PIPELINE_RUNS = ("backfill", "incremental", "noop", "memory_small", "memory_large")
+PIPELINE_RUNS = (
+    "backfill", "incremental", "incremental_long_history", "noop", "memory_small", "memory_large",
+)  # fmt: skip
 RATIO_RUNS = ("ratio_ours", "ratio_dlt_default", "read_json")
 TABLES = ("evses", "status_logs", "evse_command_logs", "charging_sub_sessions", "dispatcher_logs")
 

@@ -27,6 +27,8 @@ def evaluate_targets(scenarios: Scenarios) -> list[dict[str, Any]]:
          _ratio, lambda v: v >= MIN_RATIO_VS_DLT),
         ("backfill rows/s end to end", f">= {MIN_ROWS_PER_SECOND:,.0f}",
          lambda s: float(s["backfill"]["rows_per_second"]), lambda v: v >= MIN_ROWS_PER_SECOND),
+        ("nightly peak RSS, long / short history", f"<= {MAX_RSS_GROWTH:g}",
+         _history_growth, lambda v: v <= MAX_RSS_GROWTH),
         ("peak RSS large / small fleet", f"<= {MAX_RSS_GROWTH:g}",
          _rss_growth, lambda v: v <= MAX_RSS_GROWTH),
         ("models build seconds (large synthetic)", f"< {MAX_MODEL_SECONDS:g}",
@@ -71,3 +73,9 @@ def _scaling_exponent(scenarios: Scenarios) -> float:
     size_ratio = float(large["status_logs"]) / float(reference["status_logs"])
     time_ratio = float(large["build_seconds"]) / float(reference["build_seconds"])
     return math.log(time_ratio) / math.log(size_ratio)
+
+
+def _history_growth(scenarios: Scenarios) -> float:
+    """Peak RSS of the night merged into the long history over the same night on the short."""
+    long, short = scenarios["incremental_long_history"], scenarios["incremental"]
+    return float(long["peak_rss_mb"]) / float(short["peak_rss_mb"])

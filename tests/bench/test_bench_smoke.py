@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PIPELINE_RUNS = (
     "backfill",
     "incremental",
+    "incremental_long_history",
     "noop",
     "memory_small",
     "memory_large",
