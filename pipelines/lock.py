@@ -119,7 +119,7 @@ def wait_for_warehouse(database: Path, timeout_seconds: float | None = None) -> 
                 "([warehouse] held_wait_seconds sets the wait)"
             )
         if not logged:
-            log.warning(
+            log.info(
                 "warehouse held by process %s (%s): waiting up to %g s", pid, program, timeout
             )
             logged = True

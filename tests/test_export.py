@@ -17,23 +17,14 @@ from pipelines import export
 from pipelines.export import DATE_SOURCES, ExportError, export_models, export_warehouse
 from pipelines.models import build_database
 from pipelines.publish import publish, published_path
+from tests.built_fixture import LATITUDE, LONGITUDE, build_fixture_warehouse
 from tests.sql.conftest import load_raw_fixture
-
-LATITUDE, LONGITUDE = 51.123456, -0.987654
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse file holding the fixture's raw tables (with a home location) and models."""
-    path = tmp_path_factory.mktemp("template") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as conn:
-        load_raw_fixture(conn)
-        conn.execute(
-            f"update evenergy.evses set location__latitude = {LATITUDE}, "
-            f"location__longitude = {LONGITUDE}"
-        )
-    build_database(path)
-    return path
+    return build_fixture_warehouse(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
 
 
 @pytest.fixture
