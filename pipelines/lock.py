@@ -119,8 +119,6 @@ def wait_for_warehouse(database: Path, timeout_seconds: float | None = None) -> 
                 "([warehouse] held_wait_seconds sets the wait)"
             )
         if not logged:
-            log.info(
-                "warehouse held by process %s (%s): waiting up to %g s", pid, program, timeout
-            )
+            log.info("warehouse held by process %s (%s): waiting up to %g s", pid, program, timeout)
             logged = True
         time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))

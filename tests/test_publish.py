@@ -63,8 +63,10 @@ def _columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
 
 def test_the_copy_holds_every_table_and_model_with_views_materialized(database):
     published = publish(database, include_personal=True)
-    assert published.path == published_path(database) == database.with_name(
-        "warehouse_published.duckdb"
+    assert (
+        published.path
+        == published_path(database)
+        == database.with_name("warehouse_published.duckdb")
     )
     with (
         duckdb.connect(str(database), read_only=True) as working,
