@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
     sql = commands.add_parser("sql", help="read-only SQL session on the published copy")
     sql.add_argument("-c", metavar="QUERY", dest="query", help="run one query and exit")
+    sql.add_argument("--python", action="store_true", help="the built-in shell, not `duckdb`")
     _add_simulate(commands)
     demo = commands.add_parser("demo", help="simulator + load + models + export + summary")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where it all goes")

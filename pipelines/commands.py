@@ -55,7 +55,7 @@ def sql(args: argparse.Namespace) -> int:
     """`evenergy-etl sql`: a read-only SQL session (or `-c` one query) on the published copy."""
     from pipelines.sql_session import open_session
 
-    return open_session(database_path(make_pipeline()), args.query)
+    return open_session(database_path(make_pipeline()), args.query, use_cli=not args.python)
 
 
 def simulate(args: argparse.Namespace) -> int:
