@@ -103,6 +103,8 @@ def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple
     try:
         with duckdb.connect(str(database)) as conn:
             conn.execute(f"set memory_limit = '{memory_limit}'")
+            # rows need not keep the warehouse's order: copying in parallel, with less memory
+            conn.execute("set preserve_insertion_order = false")
             conn.execute(f"attach {_quote(str(incoming))} as {_ALIAS}")
             try:
                 relations = _relations(conn)
