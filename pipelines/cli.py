@@ -18,6 +18,7 @@ from pipelines import exit_codes
 from pipelines.errors import OperatorError
 from pipelines.evenergy import ConfigurationError
 from pipelines.evenergy.errors import EvEnergyError
+from pipelines.file_modes import apply_umask
 from pipelines.lock import AlreadyRunning
 from pipelines.logs import configure_logging
 from pipelines.project import use_project_settings
@@ -47,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the models to Parquet")
     export.add_argument("--to", metavar="DIR", type=Path, help="default: [export] directory")
     export.add_argument("--raw", action="store_true", help="also export the raw evenergy tables")
-    commands.add_parser("status", help="row counts, watermarks and the last loads")
+    status = commands.add_parser("status", help="row counts, watermarks, the last runs")
+    status.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
+    sql = commands.add_parser("sql", help="read-only SQL session on the published copy")
+    sql.add_argument("-c", metavar="QUERY", dest="query", help="run one query and exit")
+    sql.add_argument("--python", action="store_true", help="the built-in shell, not `duckdb`")
     _add_simulate(commands)
     demo = commands.add_parser("demo", help="simulator + load + models + export + summary")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where it all goes")
@@ -86,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(verbose=args.verbose, quiet=args.quiet)
     use_project_settings()
     try:
+        apply_umask()  # before any file is created: the warehouse holds personal data
         return _dispatch(args)
     except ConfigFieldMissingException as error:
         log.error("missing setting: %s", _missing_settings(error))
@@ -121,6 +127,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "models": commands.models,
         "export": commands.export,
         "status": commands.status,
+        "sql": commands.sql,
         "simulate": commands.simulate,
         "demo": commands.demo,
     }[args.command]

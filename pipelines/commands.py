@@ -7,13 +7,12 @@ import logging
 from pathlib import Path
 
 import dlt
-import duckdb
 
 from pipelines import exit_codes
 from pipelines.evenergy_pipeline import database_path, make_pipeline
 from pipelines.logs import Progress, emit
 from pipelines.nightly import NightlyOptions, build_and_export, run_nightly
-from pipelines.status import describe_status
+from pipelines.status import describe_status, status_json
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +31,31 @@ def models(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`evenergy-etl export`: write the models (and with --raw the raw tables) to Parquet."""
-    from pipelines.export import export_models
+    from pipelines.export import export_warehouse
 
     target = args.to or Path(str(dlt.config.get("export.directory") or "exports"))
-    with duckdb.connect(str(_warehouse())) as conn:
-        tables = export_models(conn, target, include_raw=args.raw)
+    tables = export_warehouse(_warehouse(), target, include_raw=args.raw)
     for table in tables:
         emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
     return exit_codes.OK
 
 
 def status(args: argparse.Namespace) -> int:
-    """`evenergy-etl status`: counts, watermarks, last loads."""
-    pipeline = make_pipeline()
-    for line in describe_status(pipeline, database_path(pipeline)):
+    """`evenergy-etl status`: counts, watermarks, last loads and runs (`--json`: one object)."""
+    database = database_path(make_pipeline())
+    if args.json:
+        emit(status_json(database))
+        return exit_codes.OK
+    for line in describe_status(database):
         emit(line)
     return exit_codes.OK
+
+
+def sql(args: argparse.Namespace) -> int:
+    """`evenergy-etl sql`: a read-only SQL session (or `-c` one query) on the published copy."""
+    from pipelines.sql_session import open_session
+
+    return open_session(database_path(make_pipeline()), args.query, use_cli=not args.python)
 
 
 def simulate(args: argparse.Namespace) -> int:

@@ -13,8 +13,15 @@ Every export is written into a fresh hidden directory inside ``DIR``, renamed in
 ``rename``: a reader of ``DIR/<model>/**/*.parquet`` sees the previous export or the new one,
 never a mix. A failed export removes its own directory and leaves ``current`` alone. The two
 newest versions are kept, so a reader that resolved ``current`` just before a swap can finish.
-Only marts are exported: staging models are views that rename the raw tables, which
-``include_raw`` exports as they were loaded. Two exports must not run into one ``DIR`` at once.
+Only marts are exported (views among them too, materialized): staging models (``stg_*``) rename
+the raw tables, which ``include_raw`` exports as they were loaded; staging is left out by name,
+because the published copy holds it as tables. Two exports must not run into one ``DIR`` at once.
+
+A model partitioned by day also stores ``date`` in its files, so a reader without hive
+partitioning sees the same columns as the model in the warehouse and the published copy.
+Personal data is reduced as in the published copy (``pipelines.personal_data``) unless
+``[export] include_personal_data`` is true. ``export_warehouse`` reads the published copy when
+there is one: that is the last build whose checks passed.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.personal_data import include_personal_data, reduced_select
+from pipelines.publish import published_path
+
 logger = logging.getLogger(__name__)
 
 MODEL_SCHEMA = "analytics"
@@ -38,7 +48,9 @@ VERSIONS_DIR = ".versions"
 CURRENT_LINK = "current"
 KEEP_VERSIONS = 2
 PARTITION_COLUMN = "date"
-# models without a ``date`` column, partitioned by the UTC day of this timestamp instead
+STAGING_PREFIX = "stg_"
+# models without a ``date`` column, partitioned by the UTC day of this timestamp instead (the
+# column is then added; the models carry ``date`` themselves once built by dbt)
 DATE_SOURCES = {"dispatch_effectiveness": "logged_at"}
 _INCOMING_PREFIX = ".incoming-"
 
@@ -72,15 +84,39 @@ class ExportError(Exception):
     """A table could not be exported; the previous export is still the current one."""
 
 
+def export_warehouse(
+    database: Path, to_dir: Path, include_raw: bool = False
+) -> list[ExportedTable]:
+    """Export from the published copy of ``database`` when it exists, else from ``database``.
+
+    Args:
+        database: the working warehouse.
+        to_dir: the export directory.
+        include_raw: also export the raw tables.
+
+    Returns:
+        As ``export_models``.
+    """
+    published = published_path(database)
+    source = published if published.is_file() else database
+    logger.info("export: reading %s", source)
+    with duckdb.connect(str(source), read_only=True) as conn:
+        return export_models(conn, to_dir, include_raw=include_raw)
+
+
 def export_models(
-    conn: duckdb.DuckDBPyConnection, to_dir: Path, include_raw: bool = False
+    conn: duckdb.DuckDBPyConnection,
+    to_dir: Path,
+    include_raw: bool = False,
+    include_personal: bool | None = None,
 ) -> list[ExportedTable]:
     """Write every ``analytics`` mart to Parquet under ``to_dir`` and publish it atomically.
 
     Args:
-        conn: a connection to the built warehouse.
+        conn: a connection to the built warehouse or its published copy.
         to_dir: the export directory (created when missing).
         include_raw: also export the raw ``evenergy`` tables (not dlt's own ``_dlt_*``).
+        include_personal: keep personal data; default ``[export] include_personal_data``.
 
     Returns:
         One entry per table written, by name.
@@ -90,6 +126,7 @@ def export_models(
             published then.
     """
     to_dir = to_dir.resolve()
+    keep = include_personal_data() if include_personal is None else include_personal
     sources = _sources(conn, include_raw)
     if not sources:
         raise ExportError(f"no tables in schema {MODEL_SCHEMA}: build the models first")
@@ -99,7 +136,7 @@ def export_models(
     incoming = to_dir / f"{_INCOMING_PREFIX}{version}"
     incoming.mkdir()
     try:
-        written = [_write(conn, source, incoming) for source in sources]
+        written = [_write(conn, source, incoming, keep) for source in sources]
         (to_dir / VERSIONS_DIR).mkdir(exist_ok=True)
         incoming.rename(to_dir / VERSIONS_DIR / version)
     except BaseException:
@@ -120,28 +157,34 @@ def _sources(conn: duckdb.DuckDBPyConnection, include_raw: bool) -> list[_Source
         select table_schema, table_name
         from information_schema.tables
         where table_catalog = current_database()
-            and table_type = 'BASE TABLE'
+            and (table_type = 'BASE TABLE' or table_schema = ?)
             and table_schema in (?, ?)
         order by table_schema = ?, table_name
         """,
-        [MODEL_SCHEMA, RAW_SCHEMA, RAW_SCHEMA],
+        [MODEL_SCHEMA, MODEL_SCHEMA, RAW_SCHEMA, RAW_SCHEMA],
     ).fetchall()
     sources = []
     for schema, table in rows:
+        if schema == MODEL_SCHEMA and table.startswith(STAGING_PREFIX):
+            continue  # the raw tables renamed; the published copy holds them as tables
         if schema == MODEL_SCHEMA:
             sources.append(_Source(schema, table, table, Path(table)))
-        elif include_raw and not table.startswith("_dlt"):  # dlt's own state and versions
+        elif include_raw and not table.startswith("_"):  # dlt's state, the run history
             sources.append(_Source(schema, table, f"{RAW_DIR}/{table}", Path(RAW_DIR) / table))
     return sources
 
 
-def _write(conn: duckdb.DuckDBPyConnection, source: _Source, into: Path) -> tuple[int, str | None]:
+def _write(
+    conn: duckdb.DuckDBPyConnection, source: _Source, into: Path, include_personal: bool
+) -> tuple[int, str | None]:
     relation = f'"{source.schema}"."{source.table}"'
-    query, partition = _select(conn, source, relation)
+    query, partition = _select(conn, source, relation, include_personal)
     target = into / source.relative_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     if partition:
-        copy = f"copy ({query}) to {_quote(target)} (format parquet, partition_by ({partition}))"
+        # write_partition_columns: the day is a stored column too, not only a folder name
+        options = f"format parquet, partition_by ({partition}), write_partition_columns true"
+        copy = f"copy ({query}) to {_quote(target)} ({options})"
     else:
         target.mkdir()
         copy = f"copy ({query}) to {_quote(target / 'data.parquet')} (format parquet)"
@@ -155,9 +198,9 @@ def _write(conn: duckdb.DuckDBPyConnection, source: _Source, into: Path) -> tupl
 
 
 def _select(
-    conn: duckdb.DuckDBPyConnection, source: _Source, relation: str
+    conn: duckdb.DuckDBPyConnection, source: _Source, relation: str, include_personal: bool
 ) -> tuple[str, str | None]:
-    everything = f"select * from {relation}"
+    everything = reduced_select(conn, relation, include_personal=include_personal)
     if source.schema != MODEL_SCHEMA:
         return everything, None
     columns = {row[0] for row in conn.execute(f"describe {relation}").fetchall()}
@@ -166,7 +209,7 @@ def _select(
     day_of = DATE_SOURCES.get(source.table)
     if day_of in columns:
         day = f"cast(timezone('UTC', {day_of}) as date) as {PARTITION_COLUMN}"
-        return f"select *, {day} from {relation}", PARTITION_COLUMN
+        return f"select *, {day} from ({everything})", PARTITION_COLUMN
     return everything, None
 
 

@@ -1,15 +1,36 @@
-"""A lock so that two overlapping cron runs never load at once.
+"""Locks: two overlapping cron runs never load at once, and a held warehouse is waited for.
 
-`flock` on a file beside the warehouse: the kernel releases it when the holder exits, even
-when it is killed, so a crashed run never leaves a stale lock behind.
+`RunLock` is `flock` on a file beside the warehouse: the kernel releases it when the holder
+exits, even when it is killed, so a crashed run never leaves a stale lock behind.
+
+`wait_for_warehouse` is for the other holders: DuckDB lets one process write a file, and any
+other process with it open (an analyst's notebook, read-only or not) blocks the load. The
+run waits a bounded time (`[warehouse] held_wait_seconds`) for it to go away, then stops
+with one line naming the process, before anything is loaded.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import re
+import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import dlt
+import duckdb
+
+from pipelines.errors import RunFailed, SettingError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HELD_WAIT_SECONDS = 120.0
+_POLL_SECONDS = 0.5
+# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in <exe> (PID 123)...'
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
 
 class AlreadyRunning(RuntimeError):
@@ -25,7 +46,7 @@ class RunLock:
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -47,3 +68,57 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def held_wait_seconds() -> float:
+    """`[warehouse] held_wait_seconds` (env `WAREHOUSE__HELD_WAIT_SECONDS`), default 120."""
+    value: Any = dlt.config.get("warehouse.held_wait_seconds")
+    if value is None:
+        return DEFAULT_HELD_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds >= 0:
+        raise SettingError(
+            f"warehouse.held_wait_seconds must be a number of seconds >= 0, not {value!r}"
+        )
+    return seconds
+
+
+def wait_for_warehouse(database: Path, timeout_seconds: float | None = None) -> None:
+    """Return once no other process holds the DuckDB file `database` (or it does not exist).
+
+    Args:
+        database: the working warehouse.
+        timeout_seconds: how long to wait; default `held_wait_seconds()`.
+
+    Raises:
+        RunFailed: when another process still holds it after the wait (the message names
+            its process id and what to do).
+    """
+    if not database.is_file():
+        return
+    timeout = held_wait_seconds() if timeout_seconds is None else timeout_seconds
+    deadline = time.monotonic() + timeout
+    logged = False
+    while True:
+        try:
+            duckdb.connect(str(database)).close()
+            return
+        except duckdb.IOException as err:
+            holder = _HOLDER.search(str(err))
+            if holder is None:  # not a lock conflict: the caller reports it
+                raise
+        pid, program = holder["pid"], Path(holder["program"]).name
+        if time.monotonic() >= deadline:
+            raise RunFailed(
+                f"the warehouse {database} is held by process {pid} ({program}) and was still "
+                f"held after {timeout:g} s: close that session (analysts read the published "
+                "copy: `evenergy-etl sql`) or stop the process, then run again "
+                "([warehouse] held_wait_seconds sets the wait)"
+            )
+        if not logged:
+            log.info("warehouse held by process %s (%s): waiting up to %g s", pid, program, timeout)
+            logged = True
+        time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))

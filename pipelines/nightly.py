@@ -1,8 +1,10 @@
-"""The nightly job: load, build the models, export Parquet; one summary line at the end.
+"""The nightly job: load, build the models, record the run, publish, export Parquet.
 
-Combines the source runner with the DuckDB side (models, export); each stays ignorant of
-the other. The run holds a lock beside the warehouse, so overlapping cron runs cannot
-both load.
+Combines the source runner with the DuckDB side (models, run history, published copy,
+export); each stays ignorant of the other. The run holds a lock beside the warehouse, so
+overlapping cron runs cannot both load, and waits (bounded) for any other process holding the
+warehouse file before loading. Only a run whose models and checks pass is published and
+exported: a failing check leaves the published copy and the export as they were.
 """
 
 from __future__ import annotations
@@ -14,11 +16,24 @@ from typing import Any
 
 import dlt
 import duckdb
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines import exit_codes
+from pipelines.errors import OperatorError
+from pipelines.evenergy import ConfigurationError
 from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy
-from pipelines.lock import RunLock
+from pipelines.lock import RunLock, wait_for_warehouse
 from pipelines.logs import Progress, SecretRedactor
+from pipelines.run_history import (
+    CHECKS_FAILED,
+    COMPLETE,
+    FAILED,
+    PARTIAL,
+    RunRecord,
+    amend_run,
+    record_failure,
+    record_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +46,15 @@ class NightlyOptions:
     export_to: Path | None = None
 
 
+@dataclass(frozen=True)
+class ModelsOutcome:
+    """How the model build ended: its exit code and, when it built, the seconds it took."""
+
+    code: int
+    seconds: float | None = None
+    error: str | None = None
+
+
 def run_nightly(
     pipeline: dlt.Pipeline,
     options: NightlyOptions,
@@ -40,48 +64,84 @@ def run_nightly(
     """One nightly run under the lock; returns the exit code."""
     database = database_path(pipeline)
     with RunLock(database.with_name(database.name + ".lock")):
-        outcome = load_evenergy(
-            pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
-        )
+        wait_for_warehouse(database)
+        record = RunRecord()
+        try:
+            outcome = load_evenergy(
+                pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
+            )
+        except BaseException as error:
+            record.ended(_exit_code_of(error), FAILED, _first_line(error))
+            record_failure(database, record)
+            raise
         if progress is not None:
             progress.finish()
         log.info("%s", summarize(outcome))
-        if options.build_models:
-            code = build_and_export(database, options.export_to)
-            if code != exit_codes.OK:
-                return code
-    return exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
+        _describe_load(record, outcome)
+        code = exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
+        if not options.build_models:
+            record_run(database, record.ended(code, _load_outcome(code)))
+            return code
+        models = build(database)
+        if models.code != exit_codes.OK:
+            kind = CHECKS_FAILED if models.code == exit_codes.CHECKS_FAILED else FAILED
+            record.models_seconds = models.seconds
+            record_run(database, record.ended(models.code, kind, models.error))
+            return models.code
+        record.models_seconds = models.seconds
+        record_run(database, record.ended(code, _load_outcome(code)))
+        try:
+            publish_and_export(database, options.export_to)
+        except BaseException as error:
+            record.ended(_exit_code_of(error), FAILED, _first_line(error))
+            amend_run(database, record)
+            raise
+    return code
 
 
 def build_and_export(database: Path, export_to: Path | None) -> int:
-    """Build the models and run their checks; export only when they pass."""
-    from pipelines.export import export_models
+    """`evenergy-etl models`: build and check the models; publish and export when they pass."""
+    wait_for_warehouse(database)
+    models = build(database)
+    if models.code == exit_codes.OK:
+        publish_and_export(database, export_to)
+    return models.code
+
+
+def build(database: Path) -> ModelsOutcome:
+    """Build the models and run their checks; the outcome says whether they passed."""
     from pipelines.models import DataCheckError, ModelBuildError, build_database
 
     try:
         result = build_database(database, model_params())
     except DataCheckError as error:
-        log.error("models: data checks failed, nothing exported: %s", error)
-        return exit_codes.CHECKS_FAILED
+        log.error("models: data checks failed, nothing published or exported: %s", error)
+        return ModelsOutcome(exit_codes.CHECKS_FAILED, error=_first_line(error))
     except ModelBuildError as error:
         log.error("models: build failed, the previous models stay in place: %s", error)
-        return exit_codes.FAILED
+        return ModelsOutcome(exit_codes.FAILED, error=_first_line(error))
     log.info(
         "models: %d built in %.1f s (%s)",
         len(result.models),
         result.seconds,
         ", ".join(f"{k} {v}" for k, v in sorted(result.row_counts.items())),
     )
-    if export_to is not None:
-        with duckdb.connect(str(database)) as conn:
-            tables = export_models(conn, export_to)
-        log.info(
-            "export: %d tables, %d rows to %s",
-            len(tables),
-            sum(t.rows for t in tables),
-            export_to,
-        )
-    return exit_codes.OK
+    return ModelsOutcome(exit_codes.OK, result.seconds)
+
+
+def publish_and_export(database: Path, export_to: Path | None) -> None:
+    """Publish the checked warehouse; then export Parquet from the published copy."""
+    from pipelines.export import export_models
+    from pipelines.publish import publish
+
+    published = publish(database)
+    if export_to is None:
+        return
+    with duckdb.connect(str(published.path), read_only=True) as conn:
+        tables = export_models(conn, export_to)
+    log.info(
+        "export: %d tables, %d rows to %s", len(tables), sum(t.rows for t in tables), export_to
+    )
 
 
 def model_params() -> Any:
@@ -104,10 +164,42 @@ def summarize(outcome: LoadOutcome) -> str:
     if not report.partial:
         return f"complete: {outcome.rows_loaded} rows loaded, {requests}"
     up_to_date = f"{evses.complete} of {evses.total} EVSEs up to date" if evses else "no EVSEs read"
+    why = _stop_reasons(outcome)
+    return f"partial: {up_to_date}; resumes next run ({why}; {requests})"
+
+
+def _stop_reasons(outcome: LoadOutcome) -> str:
+    report = outcome.report
     reasons = [report.stop_reason] if report.stop_reason else []
     if report.errors:
         reasons.append(f"{len(report.errors)} error(s)")
     if report.bad_rows:
         reasons.append(f"{sum(report.bad_rows.values())} bad row(s) kept out")
-    why = ", ".join(reasons)
-    return f"partial: {up_to_date}; resumes next run ({why}; {requests})"
+    return ", ".join(reasons)
+
+
+def _describe_load(record: RunRecord, outcome: LoadOutcome) -> None:
+    record.requests = outcome.budget.requests_made
+    record.rows_loaded = outcome.rows_loaded
+    record.rows_by_table = dict(sorted(outcome.report.rows.items()))
+    record.load_ids = list(outcome.load_info.loads_ids) if outcome.load_info else []
+    if outcome.report.partial:
+        record.stop_reason = _stop_reasons(outcome) or None
+
+
+def _load_outcome(code: int) -> str:
+    return PARTIAL if code == exit_codes.PARTIAL else COMPLETE
+
+
+def _exit_code_of(error: BaseException) -> int:
+    """The exit code the command line gives `error` (pipelines.cli maps them the same way)."""
+    if isinstance(error, OperatorError):
+        return error.exit_code
+    if isinstance(error, ConfigurationError | ConfigFieldMissingException):
+        return exit_codes.USAGE
+    return exit_codes.FAILED
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
