@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", metavar="DIR", type=Path, help="default: [export] directory")
     export.add_argument("--raw", action="store_true", help="also export the raw evenergy tables")
     commands.add_parser("status", help="row counts, watermarks and the last loads")
+    report = commands.add_parser("report", help="write the HTML report of the models")
+    report.add_argument("--to", metavar="DIR", type=Path, required=True, help="writes report.html")
+    report.add_argument("--database", metavar="FILE", type=Path, help="default: the warehouse")
     _add_simulate(commands)
     demo = commands.add_parser("demo", help="simulator + load + models + export + summary")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where it all goes")
@@ -119,6 +122,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "models": commands.models,
         "export": commands.export,
         "status": commands.status,
+        "report": commands.report,
         "simulate": commands.simulate,
         "demo": commands.demo,
     }[args.command]

@@ -50,6 +50,14 @@ def status(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
+def report(args: argparse.Namespace) -> int:
+    """`evenergy-etl report`: the HTML report of the analytics models."""
+    from pipelines.report import write_report
+
+    emit(str(write_report(args.database or _warehouse(), args.to)))
+    return exit_codes.OK
+
+
 def simulate(args: argparse.Namespace) -> int:
     """`evenergy-etl simulate`: serve the API simulator until interrupted."""
     from pipelines.simulator import SimulatorConfig, serve

@@ -21,7 +21,7 @@ import duckdb
 
 from pipelines.errors import RunFailed
 from pipelines.report.charts import CHARTS
-from pipelines.report.page import render
+from pipelines.report.page import NO_DATA, render
 from pipelines.report.queries import QueryResult, existing_models, run_query
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ HEADER_QUERIES = ("table_freshness", "last_run", "fleet_size")
 TABLE_QUERIES = ("top_failing_evses",)
 QUERIES = tuple(chart.query for chart in CHARTS) + TABLE_QUERIES + HEADER_QUERIES
 
-__all__ = ["CHARTS", "QUERIES", "REPORT_NAME", "read_results", "write_report"]
+__all__ = ["CHARTS", "NO_DATA", "QUERIES", "REPORT_NAME", "read_results", "write_report"]
 
 
 def write_report(database: Path, to: Path) -> Path:

@@ -260,7 +260,10 @@ def _dispatch(rng: random.Random, comply: float, reach: float) -> dict:
         "response_seconds": rng.uniform(20, 600) if effective else None,
         "compliance": "complied" if complied else "not_complied",
         "compliance_seconds": rng.lognormvariate(4.5, 0.6) if complied else None,
-        "target_outcome": "reached" if reached else "not_reached",
+        # a charger already at the target "holds" it; both count as target success
+        "target_outcome": ("held" if rng.random() < 0.3 else "reached")
+        if reached
+        else "not_reached",
         "target_response_seconds": rng.uniform(60, 900) if reached else None,
         "failure_side": None if reached else "charger" if not complied else "vehicle",
     }
