@@ -34,11 +34,16 @@ FLAGS = (
 )
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
-# Each chart's SVG and how much it drew; `rendered` is set by the report once vega-embed is done.
+# Each chart's SVG and how much it drew (`dataMarks`: the marks drawn from data, not axes,
+# legends or titles); `rendered` is set by the report once vega-embed is done.
 CHARTS_JS = """[...document.querySelectorAll('.vega-chart')].map(el => {
   const svg = el.querySelector('svg');
   return {id: el.id, rendered: el.dataset.rendered === '1',
           marks: svg ? svg.querySelectorAll('path, rect, line, text, symbol').length : 0,
+          dataMarks: svg ? [...svg.querySelectorAll('.role-mark')]
+            .filter(g => !g.closest('.role-axis, .role-legend, .role-title'))
+            .filter(g => !/mark-group/.test(g.getAttribute('class')))
+            .reduce((n, g) => n + g.children.length, 0) : 0,
           width: svg ? svg.getBoundingClientRect().width : 0,
           height: svg ? svg.getBoundingClientRect().height : 0};
 })"""
