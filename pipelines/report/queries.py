@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.errors import RunFailed
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 SCHEMA = "analytics"
 
@@ -78,11 +80,21 @@ def run_query(conn: duckdb.DuckDBPyConnection, name: str, models: set[str]) -> Q
 
     Returns:
         The query's rows, JSON-ready.
+
+    Raises:
+        RunFailed: the query failed (a model lacks a column it reads).
     """
     missing = tuple(model for model in models_read(name) if model not in models)
     if missing:
         return QueryResult(name, [], missing)
-    cursor = conn.execute(query_sql(name))
+    try:
+        cursor = conn.execute(query_sql(name))
+    except duckdb.Error as error:  # a model without a column the report reads
+        first = str(error).splitlines()[0]
+        raise RunFailed(
+            f"report query {name} failed: {first}; the analytics models lack what "
+            f"pipelines/report/sql/{name}.sql reads: rebuild them with `evenergy-etl models`"
+        ) from error
     columns = [description[0] for description in cursor.description]
     rows = [
         {column: jsonable(value) for column, value in zip(columns, row, strict=True)}

@@ -62,3 +62,14 @@ def test_the_warehouse_is_opened_read_only(fixture_warehouse, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_model_without_a_column_the_report_reads_is_one_line(tmp_path):
+    database = tmp_path / "old.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute(DDL)
+        conn.execute("alter table analytics.daily_fleet_reporting drop column share_reporting")
+    with pytest.raises(
+        RunFailed, match=r"report query fleet_reporting_share failed: .*share_reporting"
+    ):
+        write_report(database, tmp_path / "out")
