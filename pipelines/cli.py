@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql = commands.add_parser("sql", help="read-only SQL session on the published copy")
     sql.add_argument("-c", metavar="QUERY", dest="query", help="run one query and exit")
     sql.add_argument("--python", action="store_true", help="the built-in shell, not `duckdb`")
+    report = commands.add_parser("report", help="write the HTML report of the models")
+    report.add_argument("--to", metavar="DIR", type=Path, required=True, help="writes report.html")
+    report.add_argument("--database", metavar="FILE", type=Path, help="default: the warehouse")
     _add_simulate(commands)
     demo = commands.add_parser("demo", help="simulator + load + models + export + summary")
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where it all goes")
@@ -128,6 +131,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "export": commands.export,
         "status": commands.status,
         "sql": commands.sql,
+        "report": commands.report,
         "simulate": commands.simulate,
         "demo": commands.demo,
     }[args.command]

@@ -58,6 +58,14 @@ def sql(args: argparse.Namespace) -> int:
     return open_session(database_path(make_pipeline()), args.query, use_cli=not args.python)
 
 
+def report(args: argparse.Namespace) -> int:
+    """`evenergy-etl report`: the HTML report of the analytics models."""
+    from pipelines.report import write_report
+
+    emit(str(write_report(args.database or _analysts_copy(), args.to)))
+    return exit_codes.OK
+
+
 def simulate(args: argparse.Namespace) -> int:
     """`evenergy-etl simulate`: serve the API simulator until interrupted."""
     from pipelines.simulator import SimulatorConfig, serve
@@ -85,3 +93,13 @@ def _warehouse() -> Path:
     if not database.exists():
         raise SystemExit(f"no warehouse at {database}: run `evenergy-etl run` first")
     return database
+
+
+def _analysts_copy() -> Path:
+    """The published copy when there is one (safe to read while a run writes), else the
+    warehouse."""
+    from pipelines.publish import published_path
+
+    warehouse = _warehouse()
+    published = published_path(warehouse)
+    return published if published.exists() else warehouse
