@@ -77,6 +77,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-models", action="store_true", help="load only")
     run.add_argument("--export", metavar="DIR", type=Path, help="export Parquet after the checks")
+    run.add_argument("--report", metavar="DIR", type=Path, help="write the HTML report to DIR")
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:

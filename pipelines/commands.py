@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 def run(args: argparse.Namespace) -> int:
     """`evenergy-etl run`: the nightly job."""
     overrides = {"max_duration": args.max_duration} if args.max_duration else {}
-    options = NightlyOptions(build_models=not args.no_models, export_to=args.export)
+    options = NightlyOptions(
+        build_models=not args.no_models, export_to=args.export, report_to=args.report
+    )
     return run_nightly(make_pipeline(), options, Progress(), **overrides)
 
 

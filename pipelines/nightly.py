@@ -44,6 +44,7 @@ class NightlyOptions:
 
     build_models: bool = True
     export_to: Path | None = None
+    report_to: Path | None = None  # write the HTML report there after publishing
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def run_nightly(
         record.models_seconds = models.seconds
         record_run(database, record.ended(code, _load_outcome(code)))
         try:
-            publish_and_export(database, options.export_to)
+            publish_and_export(database, options.export_to, options.report_to)
         except BaseException as error:
             record.ended(_exit_code_of(error), FAILED, _first_line(error))
             amend_run(database, record)
@@ -129,12 +130,19 @@ def build(database: Path) -> ModelsOutcome:
     return ModelsOutcome(exit_codes.OK, result.seconds)
 
 
-def publish_and_export(database: Path, export_to: Path | None) -> None:
-    """Publish the checked warehouse; then export Parquet from the published copy."""
+def publish_and_export(
+    database: Path, export_to: Path | None, report_to: Path | None = None
+) -> None:
+    """Publish the checked warehouse; then export Parquet and write the report from the
+    published copy."""
     from pipelines.export import export_models
     from pipelines.publish import publish
 
     published = publish(database)
+    if report_to is not None:
+        from pipelines.report import write_report
+
+        log.info("report: %s", write_report(published.path, report_to))
     if export_to is None:
         return
     with duckdb.connect(str(published.path), read_only=True) as conn:
