@@ -13,10 +13,17 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 PADDED_TABLES = ("status_logs", "evse_command_logs")
+
+
+def pad_history(payload: dict[str, Any]) -> dict[str, Any]:
+    """Worker entry (a process of its own: DuckDB's memory would otherwise stay in the bench
+    process and, inherited by every later child, inflate their peak RSS)."""
+    return padded_copy(payload["source"], payload["target"], float(payload["days"]))
 
 
 def padded_copy(source: dict[str, str], target: dict[str, str], days: float) -> dict[str, int]:

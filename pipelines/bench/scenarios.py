@@ -21,7 +21,6 @@ from pipelines.bench.baseline import BASELINE_RESOURCES
 from pipelines.bench.ceiling import render_status_pages
 from pipelines.bench.child import ChildFailed, run_child
 from pipelines.bench.fleet import Fleet
-from pipelines.bench.history import padded_copy
 from pipelines.bench.records import run_record
 from pipelines.bench.sizes import BenchSizes
 from pipelines.bench.truth import RunWindow
@@ -64,7 +63,8 @@ def fleet_scenarios(sizes: BenchSizes, workdir: Path) -> dict[str, dict[str, Any
             "duckdb read_json", lambda label: _read_json_ceiling(fleet, backfill, label)
         )
         long_history = fleet.target(f"nightly-{sizes.long_history_days:g}d")
-        padded = padded_copy(main, long_history, sizes.long_history_days)
+        padding = {"source": main, "target": long_history, "days": sizes.long_history_days}
+        padded = run_child("pad_history", padding).result
         log.info("long history: %s", ", ".join(f"{k} {v:,}" for k, v in padded.items()))
         fleet.simulator.advance(DAY_SECONDS)
         nightly = RunWindow(fleet.now(), backfill.now)
