@@ -10,9 +10,11 @@ import dlt
 import duckdb
 
 from pipelines import exit_codes
+from pipelines.errors import SettingError
 from pipelines.evenergy_pipeline import database_path, make_pipeline
 from pipelines.logs import Progress, emit
-from pipelines.nightly import NightlyOptions, build_and_export, run_nightly
+from pipelines.nightly import NightlyOptions, build_and_export, model_params, run_nightly
+from pipelines.preflight import check_warehouse
 from pipelines.status import describe_status
 
 log = logging.getLogger(__name__)
@@ -22,12 +24,16 @@ def run(args: argparse.Namespace) -> int:
     """`evenergy-etl run`: the nightly job."""
     overrides = {"max_duration": args.max_duration} if args.max_duration else {}
     options = NightlyOptions(build_models=not args.no_models, export_to=args.export)
-    return run_nightly(make_pipeline(), options, Progress(), **overrides)
+    pipeline = make_pipeline()
+    check_warehouse(database_path(pipeline), write=True, must_exist=False)
+    if options.build_models:
+        model_params()  # a wrong [models] setting is refused before the load, not after it
+    return run_nightly(pipeline, options, Progress(), **overrides)
 
 
 def models(args: argparse.Namespace) -> int:
     """`evenergy-etl models`: build the models and check them."""
-    return build_and_export(_warehouse(), args.export)
+    return build_and_export(_warehouse(write=True), args.export)
 
 
 def export(args: argparse.Namespace) -> int:
@@ -35,7 +41,7 @@ def export(args: argparse.Namespace) -> int:
     from pipelines.export import export_models
 
     target = args.to or Path(str(dlt.config.get("export.directory") or "exports"))
-    with duckdb.connect(str(_warehouse())) as conn:
+    with duckdb.connect(str(_warehouse(write=False))) as conn:
         tables = export_models(conn, target, include_raw=args.raw)
     for table in tables:
         emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
@@ -45,6 +51,7 @@ def export(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     """`evenergy-etl status`: counts, watermarks, last loads."""
     pipeline = make_pipeline()
+    check_warehouse(database_path(pipeline), write=False, must_exist=False)
     for line in describe_status(pipeline, database_path(pipeline)):
         emit(line)
     return exit_codes.OK
@@ -52,16 +59,25 @@ def status(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """`evenergy-etl simulate`: serve the API simulator until interrupted."""
-    from pipelines.simulator import SimulatorConfig, serve
+    import errno
 
-    config = SimulatorConfig(
-        seed=args.seed, n_evses=args.evses, days=args.days, rate_limit=args.rate_limit or None
-    )
-    emit(
-        f"simulator on http://127.0.0.1:{args.port}/v2 (token http://127.0.0.1:{args.port}"
-        f"/o/token/, client {config.client_id}); Ctrl-C stops it"
-    )
-    serve(config, port=args.port)
+    from pipelines.simulator import serve
+    from pipelines.simulator.dropin import banner, dropin_config, history_window
+
+    try:
+        window = history_window(args.start, args.days, args.now)
+    except ValueError as error:
+        raise SettingError(f"simulate: {error}") from None
+    config = dropin_config(window, args.seed, args.evses, args.rate_limit or None)
+    try:
+        serve(config, port=args.port, on_ready=lambda server: emit("\n".join(banner(server))))
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        raise SettingError(
+            f"simulate: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): "
+            "pass --port with a free port, or stop what holds it"
+        ) from None
     return exit_codes.OK
 
 
@@ -72,8 +88,7 @@ def demo(args: argparse.Namespace) -> int:
     return run_demo(args.dir, n_evses=args.evses)
 
 
-def _warehouse() -> Path:
+def _warehouse(write: bool) -> Path:
     database = database_path(make_pipeline())
-    if not database.exists():
-        raise SystemExit(f"no warehouse at {database}: run `evenergy-etl run` first")
+    check_warehouse(database, write=write, must_exist=True)
     return database

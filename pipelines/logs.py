@@ -37,6 +37,9 @@ class SecretRedactor(logging.Filter):
         if not self._secrets:
             return True
         message = record.getMessage()
+        if record.exc_info:  # a traceback (-v) is text too: mask it before it is printed
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, None
         for secret in self._secrets:
             message = message.replace(secret, "***")
         record.msg, record.args = message, None

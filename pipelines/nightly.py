@@ -16,6 +16,7 @@ import dlt
 import duckdb
 
 from pipelines import exit_codes
+from pipelines.errors import SettingError
 from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy
 from pipelines.lock import RunLock
 from pipelines.logs import Progress, SecretRedactor
@@ -90,10 +91,17 @@ def model_params() -> Any:
 
     from pipelines.models import ModelParams
 
-    values: dict[str, Any] = {
-        f.name: dlt.config.get(f"models.{f.name}") for f in fields(ModelParams)
-    }
-    return ModelParams(**{k: float(v) for k, v in values.items() if v is not None})
+    values: dict[str, float] = {}
+    for name in (f.name for f in fields(ModelParams)):
+        value: Any = dlt.config.get(f"models.{name}")
+        try:
+            if value is not None:
+                values[name] = float(value)
+        except (TypeError, ValueError):
+            raise SettingError(
+                f"models.{name} (env MODELS__{name.upper()}) must be a number, got {value!r}"
+            ) from None
+    return ModelParams(**values)
 
 
 def summarize(outcome: LoadOutcome) -> str:

@@ -124,7 +124,7 @@ def test_no_secret_or_token_in_logs_or_errors(tmp_path):
         outputs.append(run_cli(["-v", "run", "--no-models"], wrong, workdir))
     secret = simulator.world.config.client_secret
     assert issued, "the run should have fetched tokens"
-    assert outputs[1].returncode == exit_codes.FAILED
+    assert outputs[1].returncode == exit_codes.USAGE  # wrong credentials are configuration
     assert "invalid_client" in outputs[1].stderr
     for output in outputs:
         text = output.stdout + output.stderr
