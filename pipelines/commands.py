@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 import dlt
 import duckdb
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     check_warehouse(database_path(pipeline), write=True, must_exist=False)
     if options.build_models:
         model_params()  # a wrong [models] setting is refused before the load, not after it
-    return run_nightly(pipeline, options, Progress(), **overrides)
+    return run_nightly(pipeline, options, _progress(), **overrides)
 
 
 def models(args: argparse.Namespace) -> int:
@@ -86,6 +87,21 @@ def demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
     return run_demo(args.dir, n_evses=args.evses)
+
+
+def _progress() -> Progress:
+    """Progress as `[logging] progress_interval` asks (under cron: at most one line per)."""
+    from pipelines.evenergy.parsing import parse_duration
+
+    value: Any = dlt.config.get("logging.progress_interval")
+    if value is None:
+        return Progress()
+    try:
+        return Progress(log_interval_seconds=parse_duration(str(value)).total_seconds())
+    except ValueError as error:
+        raise SettingError(
+            f"logging.progress_interval (env LOGGING__PROGRESS_INTERVAL): {error}"
+        ) from None
 
 
 def _warehouse(write: bool) -> Path:

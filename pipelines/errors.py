@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from pipelines import exit_codes
 
@@ -53,6 +54,7 @@ _ERRNO_TEXT = {
     errno.EROFS: "Read-only file system",
     errno.EISDIR: "Is a directory",
 }
+_context: dict[str, Path] = {}
 _QUOTED_PATH = re.compile(r"""["'](/[^"'\n]+)["']""")
 
 
@@ -126,7 +128,8 @@ def _known(error: BaseException) -> OperatorError | None:
     if isinstance(error, CredentialsRefused):
         return SettingError(
             f"{error}: check sources.evenergy.credentials.client_id and client_secret "
-            "(env SOURCES__EVENERGY__CREDENTIALS__CLIENT_ID / __CLIENT_SECRET)"
+            "(env SOURCES__EVENERGY__CREDENTIALS__CLIENT_ID, "
+            "SOURCES__EVENERGY__CREDENTIALS__CLIENT_SECRET)"
         )
     if isinstance(error, ApiProblem) and error.status in (401, 403):
         return SettingError(
@@ -157,10 +160,17 @@ def _from_environment(chain: list[BaseException]) -> OperatorError | None:
     return None
 
 
+def remember_warehouse(path: Path) -> None:
+    """The warehouse the command works on, for errors that do not name their file (DuckDB's
+    checksum errors)."""
+    _context["warehouse"] = path
+
+
 def damaged_warehouse(path: object, reason: str) -> RunFailed:
     """A warehouse file DuckDB cannot read: what to do about it."""
+    path = path or _context.get("warehouse") or ""
     return RunFailed(
-        f"the warehouse {path or ''} cannot be read ({reason}): restore it from a backup or "
+        f"the warehouse {path} cannot be read ({reason}): restore it from a backup or "
         "move it away (the next run then starts a new one and backfills from "
         f"sources.evenergy.initial_start), or fix {WAREHOUSE_SETTING} if it names the wrong file"
     )

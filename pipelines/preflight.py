@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines.errors import WAREHOUSE_SETTING, RunFailed, SettingError, damaged_warehouse
+from pipelines.errors import (
+    WAREHOUSE_SETTING,
+    RunFailed,
+    SettingError,
+    damaged_warehouse,
+    remember_warehouse,
+)
 
 # Every DuckDB database file starts with an 8-byte checksum, then this magic.
 _DUCKDB_MAGIC = b"DUCK"
@@ -29,6 +35,7 @@ def check_warehouse(path: Path, *, write: bool, must_exist: bool) -> None:
         SettingError: the path is a directory, or cannot be created or written.
         RunFailed: the file is missing (`must_exist`) or is not a DuckDB database.
     """
+    remember_warehouse(path)
     if path.is_dir():
         raise SettingError(
             f"the warehouse {path} is a directory: set {WAREHOUSE_SETTING} to a file in it, "
