@@ -70,6 +70,7 @@ def explain(error: BaseException) -> OperatorError:
     return (
         _from_types(chain)
         or _from_environment(chain)
+        or _from_connection(chain)
         or _from_dlt_step(chain)
         or Unexpected(f"unexpected error: {_describe(chain[-1])} (run with -v for the traceback)")
     )
@@ -173,6 +174,23 @@ def damaged_warehouse(path: object, reason: str) -> RunFailed:
         f"the warehouse {path} cannot be read ({reason}): restore it from a backup or "
         "move it away (the next run then starts a new one and backfills from "
         f"sources.evenergy.initial_start), or fix {WAREHOUSE_SETTING} if it names the wrong file"
+    )
+
+
+def _from_connection(chain: list[BaseException]) -> OperatorError | None:
+    """DuckDB refused to open the warehouse for a reason other than its file (those are
+    above): a `[destination.duckdb]` setting it does not accept, e.g. `memory_limit`."""
+    import duckdb
+    from dlt.destinations.exceptions import DestinationConnectionError
+
+    if not any(isinstance(e, DestinationConnectionError) for e in chain):
+        return None
+    cause = chain[-1]
+    if not isinstance(cause, duckdb.Error) or isinstance(cause, duckdb.IOException):
+        return None
+    return SettingError(
+        f"DuckDB refused a [destination.duckdb] setting (e.g. memory_limit, env "
+        f"DESTINATION__DUCKDB__MEMORY_LIMIT): {_first_line(cause)}"
     )
 
 

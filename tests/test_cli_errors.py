@@ -156,6 +156,7 @@ def test_a_refused_client_secret_is_configuration(tmp_path):
         ("SOURCES__EVENERGY__LOOKBACK", "six hours", "sources.evenergy.lookback"),
         ("MODELS__STALENESS_MINUTES", "fifteen", "models.staleness_minutes"),
         ("LOGGING__PROGRESS_INTERVAL", "often", "logging.progress_interval"),
+        ("DESTINATION__DUCKDB__MEMORY_LIMIT", "plenty", "memory_limit"),
     ],
 )
 def test_an_invalid_setting_is_named(variable, value, named, tmp_path):
