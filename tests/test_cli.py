@@ -209,6 +209,9 @@ def test_simulate_is_a_drop_in_api_whose_history_ends_now(tmp_path):
         )  # fmt: skip
         now = datetime.now(UTC)
         assert now - timedelta(minutes=30) < newest <= now
+        admin = base.removesuffix("/v2") + "/_sim/state"
+        clock = [parse_timestamp(requests.get(admin, timeout=10).json()["now"]) for _ in "ab"]
+        assert clock[0] < clock[1] <= datetime.now(UTC)  # it runs with the wall clock
         loaded = run_cli(
             ["run", "--no-models"],
             {

@@ -56,7 +56,9 @@ class SimulatorServer:
         self.token_url = f"http://{self.host_port}/o/token/"
         self.admin_url = f"http://{self.host_port}/_sim"
         self.world = World(config, self.base_url)
-        self.clock = Clock(config.initial_now, config.start, config.horizon)
+        self.clock = Clock(
+            config.initial_now, config.start, config.horizon, config.follow_wall_clock
+        )
         self.faults = Faults()
         self.tokens = TokenStore(config.client_id, config.client_secret)
         self.limiter = RateLimiter(config.max_retry_after_seconds)
