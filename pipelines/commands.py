@@ -42,7 +42,7 @@ def export(args: argparse.Namespace) -> int:
     from pipelines.export import export_models
 
     target = args.to or Path(str(dlt.config.get("export.directory") or "exports"))
-    with duckdb.connect(str(_warehouse(write=False))) as conn:
+    with duckdb.connect(str(_warehouse(write=False)), read_only=True) as conn:
         tables = export_models(conn, target, include_raw=args.raw)
     for table in tables:
         emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")

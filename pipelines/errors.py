@@ -12,6 +12,7 @@ configuration failed (a full disk, a damaged file, the API).
 from __future__ import annotations
 
 import errno
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,8 @@ _ERRNO_TEXT = {
     errno.EACCES: "Permission denied",
     errno.EROFS: "Read-only file system",
     errno.EISDIR: "Is a directory",
+    errno.ENOTDIR: "Not a directory",
+    errno.EEXIST: "File exists",
 }
 _context: dict[str, Path] = {}
 _QUOTED_PATH = re.compile(r"""["'](/[^"'\n]+)["']""")
@@ -71,6 +74,7 @@ def explain(error: BaseException) -> OperatorError:
         _from_types(chain)
         or _from_environment(chain)
         or _from_connection(chain)
+        or _from_export(chain)
         or _from_dlt_step(chain)
         or Unexpected(f"unexpected error: {_describe(chain[-1])} (run with -v for the traceback)")
     )
@@ -125,7 +129,8 @@ def _known(error: BaseException) -> OperatorError | None:
         hint = getattr(error.hint, "__name__", str(error.hint))
         return SettingError(f"setting {setting}: {error.field_value!r} is not a valid {hint}")
     if isinstance(error, ConfigurationException | ConfigurationError):
-        return SettingError(f"configuration: {_first_line(error)}")
+        # dlt's message may span lines ("… loading config.toml from paths …:\n<the cause>")
+        return SettingError(f"configuration: {' '.join(str(error).split())}")
     if isinstance(error, CredentialsRefused):
         return SettingError(
             f"{error}: check sources.evenergy.credentials.client_id and client_secret "
@@ -155,6 +160,14 @@ def _from_environment(chain: list[BaseException]) -> OperatorError | None:
     for code, words in _ERRNO_TEXT.items():
         if words in text:
             return _environment_failure(_ERRNO_TEXT[code], _path_in(_line_with(text, words)))
+    if "Could not set lock on file" in text:
+        line = _line_with(text, "Could not set lock on file")
+        holder = re.search(r"PID (\d+)", line)
+        return RunFailed(
+            f"the warehouse {_path_in(line) or _context.get('warehouse', '')} is in use by "
+            f"{'process ' + holder.group(1) if holder else 'another process'}: run again "
+            "once it has finished"
+        )
     for words, reason in _DAMAGED.items():
         if words in text:
             return damaged_warehouse(_path_in(_line_with(text, words)), reason)
@@ -194,6 +207,14 @@ def _from_connection(chain: list[BaseException]) -> OperatorError | None:
     )
 
 
+def _from_export(chain: list[BaseException]) -> OperatorError | None:
+    """The export's own errors name what failed; the environment's (above) come first."""
+    from pipelines.export import ExportError
+
+    found = next((e for e in chain if isinstance(e, ExportError)), None)
+    return RunFailed(f"export: {_first_line(found)}") if found is not None else None
+
+
 def _from_dlt_step(chain: list[BaseException]) -> OperatorError | None:
     """dlt failed a step for a reason none of the above knows: name the step and the cause."""
     from dlt.pipeline.exceptions import PipelineStepFailed
@@ -216,10 +237,16 @@ def _environment_failure(reason: str, path: str | None) -> OperatorError:
             f"{where.strip() or 'a path'} is a directory, not a file: fix the path setting "
             f"({WAREHOUSE_SETTING} for the warehouse)"
         )
+    if reason in ("Not a directory", "File exists"):
+        return SettingError(
+            f"a file is in the way of{where}, where a directory is needed: move it, or change "
+            "the setting that names the path (DLT_DATA_DIR, --to or [export] directory, "
+            f"{WAREHOUSE_SETTING})"
+        )
     return SettingError(
-        f"cannot write{where} ({reason}): make it writable by this user or point the "
-        f"setting elsewhere ({WAREHOUSE_SETTING} for the warehouse, DLT_DATA_DIR for "
-        "dlt's working directory, --to or [export] directory for exports)"
+        f"cannot write{where} ({reason}): make it writable by this user (uid {os.getuid()}), "
+        "or change the setting that names it (DLT_DATA_DIR for dlt's working directory, --to "
+        "or [export] directory for exports)"
     )
 
 

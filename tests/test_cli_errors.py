@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,15 +210,54 @@ def test_a_disk_that_fills_while_loading(tmp_path, tiny_filesystem):
 
 
 def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(tmp_path):
-    """dlt's working directory is a file: nothing foresees that, the last resort tells it."""
+    """dlt's working directory is a symlink loop: nothing foresees that, the last resort
+    tells it in one line."""
     workdir = project_workdir(tmp_path)
-    not_a_directory = tmp_path / "dlt-data"
-    not_a_directory.write_text("a file where a directory should be")
-    env = offline_env(workdir, DLT_DATA_DIR=str(not_a_directory))
+    loop = tmp_path / "dlt-data"
+    loop.symlink_to(loop)
+    env = offline_env(workdir, DLT_DATA_DIR=str(loop))
     quiet = run_cli(["status"], env, workdir)
     verbose = run_cli(["-v", "status"], env, workdir)
     line = one_line(quiet)
     assert quiet.returncode == exit_codes.FAILED
-    assert "run with -v for the traceback" in line
+    assert "unexpected error" in line and "run with -v for the traceback" in line
     assert verbose.returncode == exit_codes.FAILED
     assert "Traceback (most recent call last)" in verbose.stderr
+
+
+def test_a_file_in_the_way_of_a_directory(tmp_path):
+    workdir = project_workdir(tmp_path)
+    with duckdb.connect(str(workdir / "warehouse.duckdb")) as conn:
+        conn.execute("create schema analytics")
+        conn.execute("create table analytics.daily as select 1 as attempts")
+    in_the_way = tmp_path / "exports"
+    in_the_way.write_text("not a directory")
+    result = run_cli(["export", "--to", str(in_the_way)], offline_env(workdir), workdir)
+    line = one_line(result)
+    assert result.returncode == exit_codes.USAGE
+    assert f"a file is in the way of {in_the_way}" in line
+
+
+def test_a_warehouse_in_use_by_another_process(tmp_path):
+    """A writer holds DuckDB's own lock on the file: `status` says who, in one line."""
+    workdir = project_workdir(tmp_path)
+    warehouse = workdir / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = run_cli(["status"], offline_env(workdir), workdir)
+    finally:
+        holder.kill()
+        holder.wait()
+    line = one_line(result)
+    assert result.returncode == exit_codes.FAILED
+    assert f"in use by process {holder.pid}" in line

@@ -1,10 +1,12 @@
 """The simulator as a stand-in for the real API (`evenergy-etl simulate`).
 
 By default its history ends at the current time, so settings that count back from the wall
-clock (`initial_start = "7d"`) find data, and it prints everything a user needs to point
-the pipeline at it: the URLs, the client id and the simulator's own (fake) secret, and the
-environment lines to paste. `SimulatorConfig` keeps its fixed default dates: tests and
-benchmarks rely on a world that is the same every day.
+clock (`initial_start = "7d"`) find data; from there its clock runs with the wall clock (for
+up to `RUNS_ON` more), so a later run finds new rows, as it would against the real API. It
+prints everything a user needs to point the pipeline at it: the URLs, the client id and the
+simulator's own (fake) secret, and the environment lines to paste. `SimulatorConfig` keeps
+its fixed default dates and still clock: tests and benchmarks rely on a world that is the
+same every day.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from pipelines.simulator.config import SimulatorConfig
 from pipelines.simulator.server import SimulatorServer
+
+# How long the clock may run on past `--now`: the world is generated that far ahead, but a
+# row only shows once the clock has passed its `logged_at`.
+RUNS_ON = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -57,14 +63,16 @@ def history_window(
 def dropin_config(
     window: HistoryWindow, seed: int, n_evses: int, rate_limit: int | None
 ) -> SimulatorConfig:
-    """The simulator's configuration for a history window."""
+    """The simulator's configuration for a history window, its clock running from `now`."""
+    horizon = window.now + RUNS_ON
     return SimulatorConfig(
         seed=seed,
         n_evses=n_evses,
         start=window.start,
-        days=window.days,
+        days=(horizon - window.start) / timedelta(days=1),
         now=window.now,
         rate_limit=rate_limit,
+        follow_wall_clock=True,
     )
 
 
@@ -79,8 +87,9 @@ def banner(server: SimulatorServer) -> list[str]:
     }
     limit = f"{config.rate_limit} requests/hour" if config.rate_limit else "no rate limit"
     return [
-        f"ev.energy API simulator: {config.n_evses} EVSEs, history {_z(config.start)} to "
-        f"{_z(config.horizon)}, clock at {_z(server.clock.now())}, {limit}",
+        f"ev.energy API simulator: {config.n_evses} EVSEs, {limit}, history from "
+        f"{_z(config.start)}; its clock is at {_z(server.clock.now())} and runs with the wall "
+        f"clock until {_z(config.horizon)}",
         f"  base URL       {server.base_url}",
         f"  token URL      {server.token_url}",
         f"  client id      {config.client_id}",
