@@ -32,8 +32,13 @@ def test_help(command, tmp_path):
     assert result.returncode == 0
     assert "usage: evenergy-etl" in result.stdout
     if command is None:
-        assert all(name in result.stdout for name in COMMANDS)
         assert "exit codes" in result.stdout
+        listing = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:]
+                   if line.startswith("    ") and line.split()}  # fmt: skip
+        assert all(listing.get(name) for name in COMMANDS), result.stdout  # each has a line
+    else:
+        description = result.stdout.split("\n\n")[1]
+        assert not description.startswith(("options:", "positional")), result.stdout
 
 
 def test_missing_credentials_is_one_line_naming_the_setting(tmp_path):
