@@ -9,15 +9,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.pipeline.exceptions import PipelineStepFailed
-
 from pipelines import exit_codes
-from pipelines.errors import OperatorError
-from pipelines.evenergy import ConfigurationError
-from pipelines.evenergy.errors import EvEnergyError
+from pipelines.errors import explain
 from pipelines.file_modes import apply_umask
 from pipelines.lock import AlreadyRunning
 from pipelines.logs import configure_logging
@@ -43,21 +39,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands)
-    models = commands.add_parser("models", help="build the SQL models and run their checks")
+    models = commands.add_parser(
+        "models",
+        help="build the SQL models and run their checks",
+        description="Build the SQL models (schema analytics) in the warehouse from the raw "
+        "tables and run their data checks; exit 4 if a check fails.",
+    )
     models.add_argument("--export", metavar="DIR", type=Path, help="also export to DIR")
-    export = commands.add_parser("export", help="write the models to Parquet")
+    export = commands.add_parser(
+        "export",
+        help="write the models to Parquet",
+        description="Write the models (and with --raw the raw evenergy tables) to Parquet, "
+        "partitioned by date where a model has one.",
+    )
     export.add_argument("--to", metavar="DIR", type=Path, help="default: [export] directory")
     export.add_argument("--raw", action="store_true", help="also export the raw evenergy tables")
-    status = commands.add_parser("status", help="row counts, watermarks, the last runs")
+    status = commands.add_parser(
+        "status",
+        help="row counts, watermarks and the last runs",
+        description="What the warehouse holds: row counts and newest timestamps per table, "
+        "the watermarks of the partitions, the sub-session queue and the last runs.",
+    )
     status.add_argument("--json", action="store_true", help="one JSON object, for monitoring")
-    sql = commands.add_parser("sql", help="read-only SQL session on the published copy")
+    sql = commands.add_parser(
+        "sql",
+        help="read-only SQL session on the published copy",
+        description="Open a read-only SQL session on the published copy (the duckdb CLI when "
+        "installed, else a small built-in shell); -c runs one query.",
+    )
     sql.add_argument("-c", metavar="QUERY", dest="query", help="run one query and exit")
     sql.add_argument("--python", action="store_true", help="the built-in shell, not `duckdb`")
-    report = commands.add_parser("report", help="write the HTML report of the models")
+    report = commands.add_parser(
+        "report",
+        help="write the HTML report of the models",
+        description="Write one self-contained HTML file (report.html, opens offline) with "
+        "charts of the analytics models, from the published copy when there is one.",
+    )
     report.add_argument("--to", metavar="DIR", type=Path, required=True, help="writes report.html")
     report.add_argument("--database", metavar="FILE", type=Path, help="default: the warehouse")
     _add_simulate(commands)
-    demo = commands.add_parser("demo", help="simulator + load + models + export + summary")
+    demo = commands.add_parser(
+        "demo",
+        help="simulator + load + models + export + summary",
+        description="The whole product on a simulated fleet: two nights of loads, the "
+        "models, a Parquet export and a summary, all in one directory.",
+    )
     demo.add_argument("--dir", type=Path, default=Path("demo-output"), help="where it all goes")
     demo.add_argument("--evses", type=int, default=25, help="simulated fleet size")
     return parser
@@ -81,46 +107,61 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:
-    simulate = commands.add_parser("simulate", help="serve the API simulator on loopback")
+    simulate = commands.add_parser(
+        "simulate",
+        help="serve the API simulator on loopback, as a stand-in for the real API",
+        description="Serve a simulated ev.energy API on 127.0.0.1 and print its URLs, client "
+        "id and secret, and the environment lines that point evenergy-etl at it. By default "
+        "its history covers the --days before now, so the settings for the real API work "
+        "against it unchanged.",
+    )
     simulate.add_argument("--port", type=int, default=8765)
-    simulate.add_argument("--seed", type=int, default=42)
-    simulate.add_argument("--evses", type=int, default=25)
-    simulate.add_argument("--days", type=float, default=3.0, help="history length")
+    simulate.add_argument("--seed", type=int, default=42, help="same seed, same fleet")
+    simulate.add_argument("--evses", type=int, default=25, help="fleet size")
+    simulate.add_argument("--days", type=float, default=3.0, help="history length (days)")
+    simulate.add_argument(
+        "--start",
+        type=_timestamp,
+        metavar="TIME",
+        help="history start (default: --days before --now)",
+    )
+    simulate.add_argument(
+        "--now",
+        type=_timestamp,
+        metavar="TIME",
+        help="the simulator's clock (default: now, or the end of the history from --start)",
+    )
     simulate.add_argument("--rate-limit", type=int, default=1000, help="requests/hour, 0: none")
 
 
+def _timestamp(text: str) -> datetime:
+    """An ISO 8601 argument; without an offset it is UTC."""
+    from pipelines.evenergy.parsing import parse_timestamp
+
+    return parse_timestamp(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Whatever a command raises ends as one line on stderr and an exit code
+    (`pipelines.errors.explain`); `-v` adds the traceback.
+    """
     args = build_parser().parse_args(argv)
     configure_logging(verbose=args.verbose, quiet=args.quiet)
-    use_project_settings()
     try:
+        use_project_settings()  # `.dlt/` of the project, whatever the working directory
         apply_umask()  # before any file is created: the warehouse holds personal data
         return _dispatch(args)
-    except ConfigFieldMissingException as error:
-        log.error("missing setting: %s", _missing_settings(error))
-        return exit_codes.USAGE
-    except ConfigurationError as error:
-        log.error("configuration: %s", error)
-        return exit_codes.USAGE
-    except OperatorError as error:
-        log.error("%s", error)
-        return error.exit_code
     except AlreadyRunning as error:
         log.error("not started: %s", error)
         return exit_codes.LOCKED
-    except (EvEnergyError, PipelineStepFailed) as error:
-        log.error("failed: %s", _root_cause(error))
-        return exit_codes.FAILED
-    except KeyboardInterrupt:
-        log.error("interrupted: the next run resumes from the last saved state")
-        return exit_codes.FAILED
-
-
-def _root_cause(error: Exception) -> str:
-    """dlt wraps what a resource raised in `PipelineStepFailed`: report the cause itself."""
-    cause = getattr(error, "exception", None)
-    return str(cause if isinstance(cause, Exception) else error).splitlines()[0]
+    except (Exception, KeyboardInterrupt) as error:
+        failure = explain(error)
+        if args.verbose:
+            log.error("traceback of the failure below", exc_info=error)
+        log.error("%s", failure)
+        return failure.exit_code
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -137,21 +178,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         "demo": commands.demo,
     }[args.command]
     return handler(args)
-
-
-def _missing_settings(error: ConfigFieldMissingException) -> str:
-    """`sources.evenergy.credentials.client_secret (env SOURCES__...)` for each missing key."""
-    names = []
-    for field in error.fields:
-        nested = [
-            inner
-            for traces in error.traces.get(field, [])
-            for inner in getattr(traces, "traces", {})  # a nested spec: its own missing keys
-        ]
-        for path in [f"{field}.{inner}" for inner in nested] or [field]:
-            setting = f"sources.evenergy.{path}"
-            names.append(f"{setting} (env {setting.upper().replace('.', '__')})")
-    return ", ".join(names)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import Any
 
 import dlt
 
 from pipelines import exit_codes
+from pipelines.errors import SettingError
 from pipelines.evenergy_pipeline import database_path, make_pipeline
 from pipelines.logs import Progress, emit
-from pipelines.nightly import NightlyOptions, build_and_export, run_nightly
+from pipelines.nightly import NightlyOptions, build_and_export, model_params, run_nightly
+from pipelines.preflight import check_warehouse
 from pipelines.status import describe_status, status_json
 
 log = logging.getLogger(__name__)
@@ -23,12 +26,16 @@ def run(args: argparse.Namespace) -> int:
     options = NightlyOptions(
         build_models=not args.no_models, export_to=args.export, report_to=args.report
     )
-    return run_nightly(make_pipeline(), options, Progress(), **overrides)
+    pipeline = make_pipeline()
+    check_warehouse(database_path(pipeline), write=True, must_exist=False)
+    if options.build_models:
+        model_params()  # a wrong [models] setting is refused before the load, not after it
+    return run_nightly(pipeline, options, _progress(), **overrides)
 
 
 def models(args: argparse.Namespace) -> int:
     """`evenergy-etl models`: build the models and check them."""
-    return build_and_export(_warehouse(), args.export)
+    return build_and_export(_warehouse(write=True), args.export)
 
 
 def export(args: argparse.Namespace) -> int:
@@ -36,7 +43,7 @@ def export(args: argparse.Namespace) -> int:
     from pipelines.export import export_warehouse
 
     target = args.to or Path(str(dlt.config.get("export.directory") or "exports"))
-    tables = export_warehouse(_warehouse(), target, include_raw=args.raw)
+    tables = export_warehouse(_warehouse(write=False), target, include_raw=args.raw)
     for table in tables:
         emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
     return exit_codes.OK
@@ -45,6 +52,7 @@ def export(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     """`evenergy-etl status`: counts, watermarks, last loads and runs (`--json`: one object)."""
     database = database_path(make_pipeline())
+    check_warehouse(database, write=False, must_exist=False)
     if args.json:
         emit(status_json(database))
         return exit_codes.OK
@@ -70,16 +78,25 @@ def report(args: argparse.Namespace) -> int:
 
 def simulate(args: argparse.Namespace) -> int:
     """`evenergy-etl simulate`: serve the API simulator until interrupted."""
-    from pipelines.simulator import SimulatorConfig, serve
+    import errno
 
-    config = SimulatorConfig(
-        seed=args.seed, n_evses=args.evses, days=args.days, rate_limit=args.rate_limit or None
-    )
-    emit(
-        f"simulator on http://127.0.0.1:{args.port}/v2 (token http://127.0.0.1:{args.port}"
-        f"/o/token/, client {config.client_id}); Ctrl-C stops it"
-    )
-    serve(config, port=args.port)
+    from pipelines.simulator import serve
+    from pipelines.simulator.dropin import banner, dropin_config, history_window
+
+    try:
+        window = history_window(args.start, args.days, args.now)
+    except ValueError as error:
+        raise SettingError(f"simulate: {error}") from None
+    config = dropin_config(window, args.seed, args.evses, args.rate_limit or None)
+    try:
+        serve(config, port=args.port, on_ready=lambda server: emit("\n".join(banner(server))))
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        raise SettingError(
+            f"simulate: cannot listen on 127.0.0.1:{args.port} ({error.strerror}): "
+            "pass --port with a free port, or stop what holds it"
+        ) from None
     return exit_codes.OK
 
 
@@ -90,10 +107,24 @@ def demo(args: argparse.Namespace) -> int:
     return run_demo(args.dir, n_evses=args.evses)
 
 
-def _warehouse() -> Path:
+def _progress() -> Progress:
+    """Progress as `[logging] progress_interval` asks (under cron: at most one line per)."""
+    from pipelines.evenergy.parsing import parse_duration
+
+    value: Any = dlt.config.get("logging.progress_interval")
+    if value is None:
+        return Progress()
+    try:
+        return Progress(log_interval_seconds=parse_duration(str(value)).total_seconds())
+    except ValueError as error:
+        raise SettingError(
+            f"logging.progress_interval (env LOGGING__PROGRESS_INTERVAL): {error}"
+        ) from None
+
+
+def _warehouse(write: bool) -> Path:
     database = database_path(make_pipeline())
-    if not database.exists():
-        raise SystemExit(f"no warehouse at {database}: run `evenergy-etl run` first")
+    check_warehouse(database, write=write, must_exist=True)
     return database
 
 
@@ -102,6 +133,6 @@ def _analysts_copy() -> Path:
     warehouse."""
     from pipelines.publish import published_path
 
-    warehouse = _warehouse()
+    warehouse = _warehouse(write=False)
     published = published_path(warehouse)
     return published if published.exists() else warehouse

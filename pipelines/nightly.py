@@ -19,7 +19,7 @@ import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines import exit_codes
-from pipelines.errors import OperatorError
+from pipelines.errors import OperatorError, SettingError
 from pipelines.evenergy import ConfigurationError
 from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy
 from pipelines.lock import RunLock, wait_for_warehouse
@@ -158,10 +158,17 @@ def model_params() -> Any:
 
     from pipelines.models import ModelParams
 
-    values: dict[str, Any] = {
-        f.name: dlt.config.get(f"models.{f.name}") for f in fields(ModelParams)
-    }
-    return ModelParams(**{k: float(v) for k, v in values.items() if v is not None})
+    values: dict[str, float] = {}
+    for name in (f.name for f in fields(ModelParams)):
+        value: Any = dlt.config.get(f"models.{name}")
+        try:
+            if value is not None:
+                values[name] = float(value)
+        except (TypeError, ValueError):
+            raise SettingError(
+                f"models.{name} (env MODELS__{name.upper()}) must be a number, got {value!r}"
+            ) from None
+    return ModelParams(**values)
 
 
 def summarize(outcome: LoadOutcome) -> str:

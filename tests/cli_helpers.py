@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +47,16 @@ def simulator_env(simulator: SimulatorServer, workdir: Path) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = 120,
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m pipelines ARGS` to completion."""
+    """Run `python -m pipelines ARGS` to completion (`prefix`: e.g. `setpriv` to run it as
+    another user)."""
     return subprocess.run(
-        [sys.executable, "-m", "pipelines", *args],
+        [*prefix, sys.executable, "-m", "pipelines", *args],
         env=env,
         cwd=cwd,
         capture_output=True,

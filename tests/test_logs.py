@@ -2,6 +2,7 @@
 
 import io
 import logging
+import time
 
 from pipelines.evenergy.partitions import PartitionResult
 from pipelines.evenergy.report import ExtractionReport
@@ -25,14 +26,17 @@ def test_terminal_progress_is_one_redrawn_line():
     assert stream.getvalue() == "\r\x1b[Kstatus_logs 3/10 · 812 requests left\n"
 
 
-def test_cron_progress_logs_every_tenth(caplog):
-    progress = Progress(io.StringIO(), interactive=False)
+def test_cron_progress_logs_at_most_one_line_per_interval(caplog):
+    progress = Progress(io.StringIO(), interactive=False, log_interval_seconds=0.3)
     with caplog.at_level(logging.INFO, logger="pipelines.progress"):
-        for done in range(1, 21):
+        for done in range(1, 11):  # a short extraction: no progress line at all
+            progress(_report(done, 20))
+        assert caplog.records == []
+        time.sleep(0.35)
+        for done in range(11, 21):  # the interval passed: one line, then quiet again
             progress(_report(done, 20))
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 10
-    assert lines[-1] == "status_logs: 20 of 20 partitions, 812 requests left"
+    assert lines == ["progress: status_logs 11/20 · 812 requests left"]
 
 
 def test_redactor_masks_registered_secrets():

@@ -20,7 +20,7 @@ from requests import RequestException
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from pipelines.evenergy.errors import AuthenticationFailed
+from pipelines.evenergy.errors import AuthenticationFailed, CredentialsRefused
 from pipelines.evenergy.settings import SCOPES, TOKEN_REFRESH_MARGIN
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class TokenSource:
             )
         except OAuth2Error as error:
             # oauthlib's message is the error code, e.g. "(invalid_client)": no secret in it.
-            raise AuthenticationFailed(
+            raise CredentialsRefused(
                 f"token endpoint refused the client credentials: {error.error}"
             ) from None
         except RequestException as error:

@@ -40,6 +40,10 @@ class AuthenticationFailed(EvEnergyError):
     """The token endpoint refused the client credentials, or a fresh token was refused."""
 
 
+class CredentialsRefused(AuthenticationFailed):
+    """The token endpoint answered that the client id or secret is wrong: configuration."""
+
+
 class MalformedPage(EvEnergyError):
     """A 200 answer whose body is not the JSON the endpoint documents."""
 

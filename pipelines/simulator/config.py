@@ -29,6 +29,8 @@ class SimulatorConfig:
         sample_interval_seconds: Status-log cadence (each sample jitters by up to 15 s).
         warm_up: Generate every charger's history in a background thread once the server
             starts (otherwise histories are generated lazily on first access).
+        follow_wall_clock: The clock runs with the wall clock from ``now`` (up to the
+            horizon), as for a stand-in of the real API; otherwise it moves only when told.
     """
 
     seed: int = 42
@@ -44,6 +46,7 @@ class SimulatorConfig:
     max_retry_after_seconds: float = 3600
     sample_interval_seconds: int = 300
     warm_up: bool = True
+    follow_wall_clock: bool = False
 
     def __post_init__(self) -> None:
         """Validate the configuration.

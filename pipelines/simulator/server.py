@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from types import FrameType, TracebackType
 
@@ -55,7 +56,9 @@ class SimulatorServer:
         self.token_url = f"http://{self.host_port}/o/token/"
         self.admin_url = f"http://{self.host_port}/_sim"
         self.world = World(config, self.base_url)
-        self.clock = Clock(config.initial_now, config.start, config.horizon)
+        self.clock = Clock(
+            config.initial_now, config.start, config.horizon, config.follow_wall_clock
+        )
         self.faults = Faults()
         self.tokens = TokenStore(config.client_id, config.client_secret)
         self.limiter = RateLimiter(config.max_retry_after_seconds)
@@ -159,13 +162,22 @@ class SimulatorServer:
         self.stop()
 
 
-def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(
+    config: SimulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    on_ready: Callable[[SimulatorServer], None] | None = None,
+) -> None:
     """Run the simulator in the foreground until Ctrl-C or SIGTERM.
 
     Args:
         config: The configuration.
         host: Interface to listen on.
         port: TCP port.
+        on_ready: Called once the socket is bound and serving (e.g. to print its URLs).
+
+    Raises:
+        OSError: The port cannot be bound (in use, or privileged).
     """
     stop = threading.Event()
 
@@ -180,13 +192,20 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8765) ->
         if in_main
         else {}
     )
-    server = SimulatorServer(config, port=port, host=host).start()
+    try:
+        server = SimulatorServer(config, port=port, host=host).start()
+    except OSError:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        raise
     logger.info(
         "ev.energy simulator: API %s, token %s, admin %s",
         server.base_url,
         server.token_url,
         server.admin_url,
     )
+    if on_ready is not None:
+        on_ready(server)
     try:
         while not stop.wait(0.5):
             pass

@@ -139,3 +139,26 @@ def test_lookback_of_max_log_lag_recovers_every_late_row(sim, client):
     for spec in specs:
         truth = sim.world.status_logs(spec.id, sim.clock.now() - timedelta(hours=1))
         assert sorted(seen[spec.id], reverse=True) == [r["sampled_at"] for r in truth]
+
+
+def test_a_clock_that_follows_the_wall_clock_runs_from_where_it_was_set():
+    from datetime import UTC, datetime
+
+    from pipelines.simulator.clock import Clock
+
+    wall = [1000.0]
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    clock = Clock(
+        start + timedelta(hours=1), start, start + timedelta(hours=2), True, lambda: wall[0]
+    )
+    wall[0] += 90
+    assert clock.now() == start + timedelta(hours=1, seconds=90)
+    clock.set(start)  # re-anchored: runs on from the new value
+    wall[0] += 30
+    assert clock.now() == start + timedelta(seconds=30)
+    assert clock.advance(timedelta(minutes=10)) == start + timedelta(minutes=10, seconds=30)
+    wall[0] += 10 * 3600
+    assert clock.now() == start + timedelta(hours=2)  # never past the horizon
+    still = Clock(start, start, start + timedelta(hours=2), wall_clock=lambda: wall[0])
+    wall[0] += 600
+    assert still.now() == start  # by default it moves only when told
