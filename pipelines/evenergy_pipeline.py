@@ -214,16 +214,16 @@ def _load(pipeline: dlt.Pipeline) -> LoadInfo:
         info = pipeline.load()
         info.raise_on_failed_jobs()
     except PipelineStepFailed as failure:
-        raise RunFailed(describe_load_failure(failure)) from failure
+        raise RunFailed(describe_load_failure(failure, database_path(pipeline))) from failure
     except Exception as failure:  # raise_on_failed_jobs: a job that failed for good
         if type(failure).__module__.startswith("dlt."):
-            raise RunFailed(describe_load_failure(failure)) from failure
+            raise RunFailed(describe_load_failure(failure, database_path(pipeline))) from failure
         raise
     return info
 
 
-def describe_load_failure(failure: BaseException) -> str:
-    """One line: why the load failed, and the remedy."""
+def describe_load_failure(failure: BaseException, database: Path) -> str:
+    """One line: why the load into `database` failed, and the remedy."""
     text = _root_message(failure)
     kept = "the package is kept and loads first on the next run"
     if "Out of Memory" in text:
@@ -233,7 +233,7 @@ def describe_load_failure(failure: BaseException) -> str:
             f"[destination.duckdb] memory_limit (DESTINATION__DUCKDB__MEMORY_LIMIT); {kept}"
         )
     if "No space left" in text or "disk is full" in text.lower():
-        return f"load failed: the disk is full; free space beside the warehouse; {kept}"
+        return f"load failed: disk full in {database.parent}: free space there; {kept}"
     return f"load failed: {text}; {kept}"
 
 

@@ -21,7 +21,6 @@ import duckdb
 from dlt.common.versioned_state import decompress_state
 from dlt.pipeline.state_sync import migrate_state_to_current
 
-from pipelines.errors import RunFailed
 from pipelines.evenergy.tables import RAW_TABLES
 from pipelines.evenergy_pipeline import DATASET_NAME, PIPELINE_NAME
 from pipelines.publish import published_path
@@ -157,13 +156,10 @@ def _readable(database: Path, published: Path) -> Path | None:
         return published if published.is_file() else None
     try:
         duckdb.connect(str(database), read_only=True).close()
-    except duckdb.IOException as err:
+    except duckdb.IOException:
         if published.is_file():
             return published
-        raise RunFailed(
-            f"cannot read the warehouse {database} and there is no published copy yet: "
-            f"{str(err).splitlines()[0]}"
-        ) from err
+        raise  # held by a writer, or damaged: pipelines.errors.explain says which, in one line
     return database
 
 

@@ -254,11 +254,12 @@ def test_cron_run_logs_one_line_per_phase_and_sparse_progress(tmp_path):
         result = run_cli(["run"], env, workdir)
     assert result.returncode == exit_codes.OK, result.stderr
     lines = result.stderr.splitlines()
-    for phase in ("extract:", "normalize:", "load:", "complete:", "models:"):
+    phases = ("extract:", "normalize:", "load:", "complete:", "models:", "publish:")
+    for phase in phases:
         assert sum(f": {phase}" in line for line in lines) == 1, result.stderr
     progress = [line for line in lines if "pipelines.progress" in line]
     extract = next(line for line in lines if ": extract:" in line)
     seconds = float(re.search(r" in ([0-9.]+) s;", extract).group(1))
     assert seconds > 3 * interval, "the extraction should be long enough to need progress"
     assert 1 <= len(progress) <= seconds / interval
-    assert len(lines) == 5 + len(progress), result.stderr
+    assert len(lines) == len(phases) + len(progress), result.stderr
