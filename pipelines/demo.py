@@ -44,10 +44,10 @@ def run_demo(directory: Path, n_evses: int = 25) -> int:
         emit(f"clock advanced one day to {format_timestamp(simulator.clock.now())}")
         second = _night("night 2 (incremental)", pipeline, source_args)
     database = database_path(pipeline)
-    code = build_and_export(database, directory / "exports")
-    _print_results(database, directory / "exports")
+    code = build_and_export(database, directory / "exports", directory / "report")
     if code != exit_codes.OK:
         return code
+    _print_results(database, directory)
     return exit_codes.PARTIAL if first.report.partial or second.report.partial else exit_codes.OK
 
 
@@ -70,28 +70,33 @@ SUMMARY = """
 select
     date,
     device_type,
-    count_attempts as attempts,
-    count_sent as sent,
-    count_effective as effective,
-    count_no_response as no_response,
-    round(effectiveness_rate, 2) as state_change_rate,
+    count_attempts,
+    count_sent,
+    count_effective,
+    count_no_response,
+    round(effectiveness_rate, 2) as effectiveness_rate,
     round(compliance_rate, 2) as compliance_rate,
-    round(target_success_rate, 2) as target_rate,
-    count_charger_failures as charger_fails,
-    count_vehicle_failures as vehicle_fails,
-    round(median_response_seconds) as median_response_s
+    round(target_success_rate, 2) as target_success_rate,
+    count_charger_failures,
+    count_vehicle_failures,
+    round(median_response_seconds) as median_response_seconds
 from analytics.daily_dispatch_effectiveness
 order by date, device_type
 """
 
 
-def _print_results(database: Path, exports: Path) -> None:
-    with duckdb.connect(str(database), read_only=True) as conn:
+def _print_results(database: Path, directory: Path) -> None:
+    from pipelines.publish import published_path
+
+    published = published_path(database)
+    with duckdb.connect(str(published), read_only=True) as conn:
         emit("\ndaily dispatch effectiveness (analytics.daily_dispatch_effectiveness):")
         relation = conn.sql(SUMMARY)
         _emit_table(relation.columns, relation.fetchall())
-    exports = exports.resolve()
+    exports = (directory / "exports").resolve()
     emit(f"warehouse: {database}")
+    emit(f"published: {published}  (analysts: duckdb -readonly {published})")
+    emit(f"report:    {(directory / 'report' / 'report.html').resolve()}")
     emit(f"parquet:   {exports}/<model>/date=YYYY-MM-DD/*.parquet")
     emit(
         f'try:       duckdb -c "select * from read_parquet('

@@ -100,12 +100,13 @@ def run_nightly(
     return code
 
 
-def build_and_export(database: Path, export_to: Path | None) -> int:
-    """`evenergy-etl models`: build and check the models; publish and export when they pass."""
+def build_and_export(database: Path, export_to: Path | None, report_to: Path | None = None) -> int:
+    """`evenergy-etl models`: build and check the models; publish, export and write the
+    report when they pass."""
     wait_for_warehouse(database)
     models = build(database)
     if models.code == exit_codes.OK:
-        publish_and_export(database, export_to)
+        publish_and_export(database, export_to, report_to)
     return models.code
 
 
