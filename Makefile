@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: help dev fmt lint test check demo run bench clean
+.PHONY: help dev system fmt lint test check demo run bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ $(UV):
 
 dev: $(UV)  ## install the project and its dev tools into .venv
 	$(UV) sync --frozen
+
+system:  ## Chromium and PostgreSQL for the browser and catalog tests (apt-get, when missing)
+	scripts/system-packages
 
 fmt: dev  ## format the code
 	$(RUN) ruff format pipelines tests
@@ -28,7 +31,7 @@ lint: dev  ## ruff and mypy
 
 # `test` depends on `lint`, so CI (`.ci/run` calls `make test`) gates formatting, lint and
 # types too; make runs a prerequisite once, so `make check` lints once.
-test: lint  ## lint and types, then the whole test suite (offline; simulator on loopback)
+test: lint system  ## lint and types, then the whole test suite (offline; simulator on loopback)
 	$(RUN) pytest
 
 check: lint test  ## lint, types, tests: the same gate as `make test`, which CI runs
