@@ -30,3 +30,8 @@ def time_report(database: Path, to: Path | None = None) -> dict[str, Any]:
         page = write_report(database, to or Path(scratch))
         seconds = time.perf_counter() - started
         return {"seconds": round(seconds, 3), "bytes": page.stat().st_size}
+
+
+def time_report_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Worker entry: `time_report` of `payload["database"]`, in a process of its own."""
+    return time_report(Path(payload["database"]))

@@ -86,6 +86,10 @@ def fleet_scenarios(sizes: BenchSizes, workdir: Path) -> dict[str, dict[str, Any
     results["models_loaded"] = _guarded(
         "loaded warehouse", lambda label: _models_record(label, "models_loaded", main)
     )
+    results["report"] = _guarded(
+        "HTML report of the loaded warehouse",
+        lambda label: _models_record(label, "report", main),
+    )
     return results
 
 

@@ -24,6 +24,7 @@ RUNNERS = {
     "models_loaded": "pipelines.bench.model_runs:time_loaded_models",
     "models_synthetic": "pipelines.bench.model_runs:time_synthetic_models",
     "pad_history": "pipelines.bench.history:pad_history",
+    "report": "pipelines.bench.report_timing:time_report_worker",
 }
 
 
