@@ -35,8 +35,9 @@ def render_table(result: dict[str, Any]) -> str:
     lines += _models(scenarios)
     report = scenarios.get("report")
     if report and "seconds" in report:
+        size_kb, peak = report["bytes"] / 1024, report["peak_rss_mb"]
         lines += ["", f"HTML report of the loaded warehouse: {report['seconds']:.2f} s to write, "
-                  f"{report['bytes'] / 1024:,.0f} KB, peak RSS {report['peak_rss_mb']:,.0f} MB"]  # fmt: skip
+                  f"{size_kb:,.0f} KB, peak RSS {peak:,.0f} MB"]  # fmt: skip
     lines += ["", "Targets"]
     lines += [_target_line(t) for t in result["targets"]]
     lines += ["", "Notes"]
