@@ -21,6 +21,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines import lake
 from pipelines.errors import RunFailed
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
@@ -105,14 +106,29 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
         database: the DuckDB file; default `[destination.duckdb] credentials`
             (`DESTINATION__DUCKDB__CREDENTIALS`), else `warehouse.duckdb`; a relative path
             is relative to the project folder, not to the working directory.
+
+    With `[pipeline] destination = "ducklake"` the dataset goes to the DuckLake that
+    `[destination.ducklake.credentials]` names instead (see `pipelines.lake`); `database` is
+    then ignored and the working directory defaults to one beside a file catalog.
     """
-    path = warehouse_path(database)
     memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
     duckdb_settings = {"memory_limit": memory_limit, **LOAD_DUCKDB_SETTINGS}
-    credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
-    destination = dlt.destinations.duckdb(credentials=credentials)
+    destination: Any
+    if lake.destination_kind() == lake.DUCKLAKE:
+        the_lake = lake.resolve_lake()
+        the_lake.credentials.global_config = {
+            **(the_lake.credentials.global_config or {}),
+            **duckdb_settings,
+        }
+        destination = lake.destination(the_lake)
+        default_working_dir = the_lake.default_working_dir()
+    else:
+        path = warehouse_path(database)
+        credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
+        destination = dlt.destinations.duckdb(credentials=credentials)
+        default_working_dir = path.with_name(f"{path.stem}_dlt")
     if pipelines_dir is None and "DLT_DATA_DIR" not in os.environ:
-        pipelines_dir = str(path.with_name(f"{path.stem}_dlt"))
+        pipelines_dir = str(default_working_dir)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
