@@ -19,10 +19,11 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import lake
-from pipelines.errors import RunFailed
+from pipelines.errors import RunFailed, SettingError
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
@@ -148,7 +149,30 @@ def warehouse_path(database: str | None = None) -> Path:
 def database_path(pipeline: dlt.Pipeline) -> Path:
     """The DuckDB file the pipeline loads into."""
     credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        raise SettingError(
+            "the models, checks, exports and status read the DuckDB file, not the lake yet: "
+            'on [pipeline] destination = "ducklake" run with --no-models'
+        )
     return Path(str(credentials.database)).resolve()
+
+
+def describe_destination(pipeline: dlt.Pipeline) -> str:
+    """Where the pipeline loads, for messages: `warehouse <file>` or the lake (no password)."""
+    credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        return lake.Lake(credentials).describe()
+    return f"warehouse {Path(str(credentials.database)).resolve()}"
+
+
+def run_lock_path(pipeline: dlt.Pipeline) -> Path:
+    """The lock that keeps two runs from loading at once: beside the DuckDB file, or for a
+    lake beside its file catalog (else in `[destination.ducklake] lock_dir`)."""
+    credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        return lake.Lake(credentials).lock_path()
+    database = Path(str(credentials.database)).resolve()
+    return database.with_name(database.name + ".lock")
 
 
 def load_evenergy(
@@ -271,7 +295,7 @@ def _check_warehouse(pipeline: dlt.Pipeline) -> None:
     with pipeline.sql_client() as client:
         problem = check_schema(client.native_connection, DATASET_NAME)
     if problem:
-        raise RunFailed(f"warehouse {database_path(pipeline)}: {problem}")
+        raise RunFailed(f"{describe_destination(pipeline)}: {problem}")
 
 
 def _ensure_tables(pipeline: dlt.Pipeline) -> None:

@@ -16,7 +16,7 @@ import dlt
 import duckdb
 
 from pipelines import exit_codes
-from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy
+from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy, run_lock_path
 from pipelines.lock import RunLock
 from pipelines.logs import Progress, SecretRedactor
 
@@ -38,15 +38,15 @@ def run_nightly(
     **source_args: Any,
 ) -> int:
     """One nightly run under the lock; returns the exit code."""
-    database = database_path(pipeline)
-    with RunLock(database.with_name(database.name + ".lock")):
+    database = database_path(pipeline) if options.build_models else None
+    with RunLock(run_lock_path(pipeline)):
         outcome = load_evenergy(
             pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
         )
         if progress is not None:
             progress.finish()
         log.info("%s", summarize(outcome))
-        if options.build_models:
+        if database is not None:
             code = build_and_export(database, options.export_to)
             if code != exit_codes.OK:
                 return code
