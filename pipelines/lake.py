@@ -188,8 +188,16 @@ def _in_project(path: str) -> Path:
 
 
 def destination(lake: Lake, **settings: Any) -> Any:
-    """dlt's ducklake destination for `lake` (`settings`: further destination settings)."""
-    return dlt.destinations.ducklake(credentials=lake.credentials, **settings)
+    """dlt's ducklake destination for `lake` (`settings`: further destination settings).
+
+    dlt runs a merge's `DELETE` and `INSERT` in autocommit on DuckDB (its capabilities leave
+    `supports_transactions` unset): harmless in a file nobody reads during the load, but on
+    a lake each statement commits a snapshot of its own, and a reader saw a table empty
+    between the two. Declared transactional, each merge commits as one snapshot.
+    """
+    return dlt.destinations.ducklake(
+        credentials=lake.credentials, supports_transactions=True, **settings
+    )
 
 
 def offline_settings() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from tests.pipelines.warehouse import RAW_TABLES
+from tests.pipelines.warehouse import RAW_TABLES, _portable
 
 
 def raw_rows(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
@@ -27,7 +27,8 @@ def raw_rows(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]
         ]
         quoted = ", ".join(f'"{c}"' for c in columns)
         rows = conn.execute(f"select {quoted} from evenergy.{table}").fetchall()
-        result[table] = sorted(rows, key=repr)
+        # resource URLs carry the simulator's port, which differs between two simulators
+        result[table] = sorted((_portable(row) for row in rows), key=repr)
     return result
 
 
