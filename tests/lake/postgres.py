@@ -91,7 +91,11 @@ def running_server() -> Iterator[PostgresServer]:
     # /tmp itself, not pytest's per-user folder: the server's user must be able to enter it
     data_dir = Path(tempfile.mkdtemp(prefix="evenergy-pg-"))
     if os.geteuid() == 0:
-        user = pwd.getpwnam(SERVICE_USER)
+        try:
+            user = pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            raise Unavailable(f"no `{SERVICE_USER}` user to run the server as (not root)") from None
         os.chown(data_dir, user.pw_uid, user.pw_gid)
     port = _free_port()
     password_file = data_dir / "pwfile"
