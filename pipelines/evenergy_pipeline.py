@@ -19,9 +19,11 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.errors import RunFailed
+from pipelines import lake
+from pipelines.errors import RunFailed, SettingError
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
@@ -105,14 +107,29 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
         database: the DuckDB file; default `[destination.duckdb] credentials`
             (`DESTINATION__DUCKDB__CREDENTIALS`), else `warehouse.duckdb`; a relative path
             is relative to the project folder, not to the working directory.
+
+    With `[pipeline] destination = "ducklake"` the dataset goes to the DuckLake that
+    `[destination.ducklake.credentials]` names instead (see `pipelines.lake`); `database` is
+    then ignored and the working directory defaults to one beside a file catalog.
     """
-    path = warehouse_path(database)
     memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
     duckdb_settings = {"memory_limit": memory_limit, **LOAD_DUCKDB_SETTINGS}
-    credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
-    destination = dlt.destinations.duckdb(credentials=credentials)
+    destination: Any
+    if lake.destination_kind() == lake.DUCKLAKE:
+        the_lake = lake.resolve_lake()
+        the_lake.credentials.global_config = {
+            **(the_lake.credentials.global_config or {}),
+            **duckdb_settings,
+        }
+        destination = lake.destination(the_lake)
+        default_working_dir = the_lake.default_working_dir()
+    else:
+        path = warehouse_path(database)
+        credentials = DuckDbCredentials(str(path), global_config=duckdb_settings)
+        destination = dlt.destinations.duckdb(credentials=credentials)
+        default_working_dir = path.with_name(f"{path.stem}_dlt")
     if pipelines_dir is None and "DLT_DATA_DIR" not in os.environ:
-        pipelines_dir = str(path.with_name(f"{path.stem}_dlt"))
+        pipelines_dir = str(default_working_dir)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
@@ -132,7 +149,36 @@ def warehouse_path(database: str | None = None) -> Path:
 def database_path(pipeline: dlt.Pipeline) -> Path:
     """The DuckDB file the pipeline loads into."""
     credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        raise SettingError(
+            "the models, checks, exports and status read the DuckDB file, not the lake yet: "
+            'on [pipeline] destination = "ducklake" run with --no-models'
+        )
     return Path(str(credentials.database)).resolve()
+
+
+def loads_into_lake(pipeline: dlt.Pipeline) -> bool:
+    """Whether the pipeline loads into a DuckLake (`[pipeline] destination = "ducklake"`)."""
+    credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    return isinstance(credentials, DuckLakeCredentials)
+
+
+def describe_destination(pipeline: dlt.Pipeline) -> str:
+    """Where the pipeline loads, for messages: `warehouse <file>` or the lake (no password)."""
+    credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        return lake.Lake(credentials).describe()
+    return f"warehouse {Path(str(credentials.database)).resolve()}"
+
+
+def run_lock_path(pipeline: dlt.Pipeline) -> Path:
+    """The lock that keeps two runs from loading at once: beside the DuckDB file, or for a
+    lake beside its file catalog (else in `[destination.ducklake] lock_dir`)."""
+    credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+    if isinstance(credentials, DuckLakeCredentials):
+        return lake.Lake(credentials).lock_path()
+    database = Path(str(credentials.database)).resolve()
+    return database.with_name(database.name + ".lock")
 
 
 def load_evenergy(
@@ -214,16 +260,19 @@ def _load(pipeline: dlt.Pipeline) -> LoadInfo:
         info = pipeline.load()
         info.raise_on_failed_jobs()
     except PipelineStepFailed as failure:
-        raise RunFailed(describe_load_failure(failure, database_path(pipeline))) from failure
+        raise RunFailed(describe_load_failure(failure, describe_destination(pipeline))) from failure
     except Exception as failure:  # raise_on_failed_jobs: a job that failed for good
         if type(failure).__module__.startswith("dlt."):
-            raise RunFailed(describe_load_failure(failure, database_path(pipeline))) from failure
+            raise RunFailed(
+                describe_load_failure(failure, describe_destination(pipeline))
+            ) from failure
         raise
     return info
 
 
-def describe_load_failure(failure: BaseException, database: Path) -> str:
-    """One line: why the load into `database` failed, and the remedy."""
+def describe_load_failure(failure: BaseException, destination: str) -> str:
+    """One line: why the load into `destination` (`describe_destination`) failed, and the
+    remedy."""
     text = _root_message(failure)
     kept = "the package is kept and loads first on the next run"
     if "Out of Memory" in text:
@@ -233,7 +282,7 @@ def describe_load_failure(failure: BaseException, database: Path) -> str:
             f"[destination.duckdb] memory_limit (DESTINATION__DUCKDB__MEMORY_LIMIT); {kept}"
         )
     if "No space left" in text or "disk is full" in text.lower():
-        return f"load failed: disk full in {database.parent}: free space there; {kept}"
+        return f"load failed: disk full where the {destination} lives: free space; {kept}"
     return f"load failed: {text}; {kept}"
 
 
@@ -255,7 +304,7 @@ def _check_warehouse(pipeline: dlt.Pipeline) -> None:
     with pipeline.sql_client() as client:
         problem = check_schema(client.native_connection, DATASET_NAME)
     if problem:
-        raise RunFailed(f"warehouse {database_path(pipeline)}: {problem}")
+        raise RunFailed(f"{describe_destination(pipeline)}: {problem}")
 
 
 def _ensure_tables(pipeline: dlt.Pipeline) -> None:

@@ -21,7 +21,13 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from pipelines import exit_codes
 from pipelines.errors import OperatorError, SettingError
 from pipelines.evenergy import ConfigurationError
-from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy
+from pipelines.evenergy_pipeline import (
+    LoadOutcome,
+    database_path,
+    load_evenergy,
+    loads_into_lake,
+    run_lock_path,
+)
 from pipelines.lock import RunLock, wait_for_warehouse
 from pipelines.logs import Progress, SecretRedactor
 from pipelines.run_history import (
@@ -63,8 +69,10 @@ def run_nightly(
     **source_args: Any,
 ) -> int:
     """One nightly run under the lock; returns the exit code."""
-    database = database_path(pipeline)
-    with RunLock(database.with_name(database.name + ".lock")):
+    if loads_into_lake(pipeline) and not options.build_models:
+        return _load_only(pipeline, progress, source_args)
+    database = database_path(pipeline)  # the lake has no file yet: refused with one line
+    with RunLock(run_lock_path(pipeline)):
         wait_for_warehouse(database)
         record = RunRecord()
         try:
@@ -98,6 +106,19 @@ def run_nightly(
             amend_run(database, record)
             raise
     return code
+
+
+def _load_only(pipeline: dlt.Pipeline, progress: Progress | None, source_args: Any) -> int:
+    """`run --no-models` into the lake: the load under the lock (the models, run history and
+    published copy read the DuckDB file, not the lake, yet)."""
+    with RunLock(run_lock_path(pipeline)):
+        outcome = load_evenergy(
+            pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
+        )
+        if progress is not None:
+            progress.finish()
+        log.info("%s", summarize(outcome))
+    return exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
 
 
 def build_and_export(database: Path, export_to: Path | None, report_to: Path | None = None) -> int:
