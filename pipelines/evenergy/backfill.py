@@ -66,13 +66,14 @@ def open_backlog(
     entry: MutableMapping[str, Any], since: datetime, result: PartitionResult, past: timedelta
 ) -> bool:
     """After a live read that stopped short: keep what it read and remember the rest as the
-    partition's backlog. Only when the read reached `past` below its newest row (so late
-    uploads stay in the live edge's lookback) and met no bad row.
+    partition's backlog. Only when what it read without a gap (down to its first bad row,
+    which the backlog then starts above) reaches `past` below its newest row, so that late
+    uploads stay in the live edge's lookback.
 
     Returns:
         Whether the backlog was opened (the caller then saves the cursor).
     """
-    if result.bad_rows or not result.read or result.floor is None:
+    if not result.read or result.floor is None:
         return False
     newest = max(result.read)
     if not result.floor < newest - past:

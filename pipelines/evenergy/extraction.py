@@ -213,8 +213,8 @@ class Extraction:
                 lookback.remember(entry, result.read, cursor)
             if not entry:
                 del partitions[result.key]
-            if not result.complete and not result.more:
-                progress.skip.add(result.key)
+            if result.bad_rows or (not result.complete and not result.more):
+                progress.skip.add(result.key)  # its backlog may hold rows this package has
 
         results = map_bounded(fetch, self._within_batch(reads), self.settings.concurrency)
         yield from self._batched(endpoint.spec.name, results, save)
