@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 import signal
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from pipelines.evenergy.backfill import behind
 from pipelines.evenergy.settings import MANAGED_MODES
 from pipelines.evenergy_pipeline import load_evenergy, make_pipeline
 from pipelines.simulator import SimulatorServer
@@ -139,3 +141,45 @@ def _run_and_kill(simulator: SimulatorServer, env: dict[str, str], workdir: Path
     assert fired, f"never reached a second package: {''.join(live.lines)[-2000:]}"
     assert live.process.returncode == -signal.SIGKILL
     assert loaded[0] - started >= BATCH_REQUESTS  # the kill came after a whole package
+
+
+FAIR_EVSES = 6
+FAIR_NOW = START + timedelta(days=3)  # 9 pages of status logs an EVSE
+FAIR_WINDOW_PAGES = 2
+# requests a run: the listing, 6 live edges, then windows for about 4 of the 6 partitions
+FAIR_RATE_LIMIT = 16
+
+
+def _backlogs(harness: Harness) -> dict[str, timedelta]:
+    """History left to read per status-log partition (zero once its backlog closed)."""
+    state = make_pipeline(str(harness.pipelines_dir), str(harness.database)).state
+    partitions = state["sources"]["evenergy"]["resources"]["status_logs"]["partitions"]
+    return {key: behind(entry) for key, entry in partitions.items()}
+
+
+def test_backlogs_are_read_furthest_behind_first(tmp_path: Path) -> None:
+    """A run that cannot read a window of every backlog reads the furthest behind first, so
+    a partition left out by one run is read by the next: none waits while others finish."""
+    config = simulator_config(n_evses=FAIR_EVSES, now=FAIR_NOW, days=3.5)
+    with SimulatorServer(config) as simulator:
+        simulator.faults.configure(rate_limit=FAIR_RATE_LIMIT, rate_window_seconds=3600)
+        harness = Harness(simulator, tmp_path)
+        history: list[dict[str, timedelta]] = []
+        while not history or any(history[-1].values()):
+            assert len(history) < 12, f"backlogs never closed: {history[-1]}"
+            harness.run(
+                max_duration="60s", resources=["status_logs"], window_pages=FAIR_WINDOW_PAGES
+            )
+            history.append(_backlogs(harness))
+            simulator.reset_rate_limit()
+    assert len(history) >= 4, "the backlogs must take several runs"
+    assert len(history[0]) == FAIR_EVSES
+    for run, (before, after) in enumerate(zip(history, history[2:], strict=False), start=2):
+        waiting = sorted(key for key, left in before.items() if left and after[key] == left)
+        assert not waiting, f"runs {run} and {run + 1} left backlogs unread: {waiting}"
+    partial = [
+        run
+        for run, (before, after) in enumerate(pairwise(history), start=2)
+        if any(left and after[key] == left for key, left in before.items())
+    ]
+    assert partial, "every run read every backlog: the order was never tested"
