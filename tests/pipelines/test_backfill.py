@@ -183,3 +183,21 @@ def test_backlogs_are_read_furthest_behind_first(tmp_path: Path) -> None:
         if any(left and after[key] == left for key, left in before.items())
     ]
     assert partial, "every run read every backlog: the order was never tested"
+
+
+def test_a_raised_rate_limit_is_used_with_no_change(harness: Harness) -> None:
+    """The run spends what the API's rate-limit headers allow: raise the limit and the next
+    run, with the same settings, reads that much more."""
+    spent = []
+    for limit in (15, 45):
+        harness.simulator.faults.configure(rate_limit=limit, rate_window_seconds=3600)
+        outcome = harness.run(max_duration="60s", resources=["status_logs"], window_pages=2)
+        assert outcome.report.partial, "the backlog must outlast the limit"
+        assert outcome.budget.rate_limited == 0
+        spent.append((limit, outcome.budget.requests_made, outcome.budget.limit))
+        harness.simulator.reset_rate_limit()
+    for limit, made, seen in spent:
+        assert seen == limit, "the budget did not read X-RateLimit-Limit"
+        # requests still in flight when the window runs out are counted against it at once,
+        # so a run may stop up to `concurrency - 1` requests short of the limit
+        assert limit - CONCURRENCY < made <= limit, spent
