@@ -171,7 +171,9 @@ def _load_evenergy(
     phase_ended = on_phase or (lambda phase: None)
     # One load package per batch of requests (`batch_requests`): each commits its rows with
     # the cursors and backlogs they advanced, so a run killed part-way loses one batch.
-    while outcome is None or (hooks.run is not None and hooks.run.more):
+    while outcome is None or (
+        hooks.run is not None and hooks.run.more and outcome.budget.stop_reason is None
+    ):
         source = evenergy(hooks=hooks, **source_args)
         if resources:
             source = source.with_resources(*resources)
