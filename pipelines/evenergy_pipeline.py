@@ -213,32 +213,48 @@ def _load_evenergy(
     _finish_pending(pipeline)
     _check_warehouse(pipeline)
     hooks = RunHooks(ExtractionReport(), on_progress, on_secret)
-    source = evenergy(hooks=hooks, **source_args)
-    if resources:
-        source = source.with_resources(*resources)
-    assert hooks.budget is not None
-    outcome = LoadOutcome(hooks.report, hooks.budget, None)
+    outcome: LoadOutcome | None = None
     phase_ended = on_phase or (lambda phase: None)
-    outcome.seconds["extract"] = _timed(
+    # One load package per batch of requests (`batch_requests`): each commits its rows with
+    # the cursors and backlogs they advanced, so a run killed part-way loses one batch.
+    while outcome is None or (
+        hooks.run is not None and hooks.run.more and outcome.budget.stop_reason is None
+    ):
+        source = evenergy(hooks=hooks, **source_args)
+        if resources:
+            source = source.with_resources(*resources)
+        assert hooks.budget is not None
+        outcome = outcome or LoadOutcome(hooks.report, hooks.budget, None)
+        _load_package(pipeline, source, outcome, phase_ended)
+    return outcome
+
+
+def _load_package(
+    pipeline: dlt.Pipeline, source: Any, outcome: LoadOutcome, phase_ended: Callable[[str], None]
+) -> None:
+    """Extract, normalize and load one package of the run."""
+    seconds = outcome.seconds
+    seconds["extract"] = seconds.get("extract", 0.0) + _timed(
         lambda: pipeline.extract(source, loader_file_format="parquet")
     )
     phase_ended("extract")
     _log_extract(outcome)
-    outcome.seconds["normalize"] = _timed(pipeline.normalize)
+    normalized = _timed(pipeline.normalize)
+    seconds["normalize"] = seconds.get("normalize", 0.0) + normalized
     phase_ended("normalize")
-    log.info("normalize: done in %.1f s", outcome.seconds["normalize"])
+    log.info("normalize: done in %.1f s", normalized)
     started = time.monotonic()
     outcome.load_info = _load(pipeline)
-    outcome.seconds["load"] = time.monotonic() - started
+    loaded = time.monotonic() - started
+    seconds["load"] = seconds.get("load", 0.0) + loaded
     _ensure_tables(pipeline)
     phase_ended("load")
     log.info(
         "load: %d package(s) into %s in %.1f s",
         len(outcome.load_info.loads_ids),
         DATASET_NAME,
-        outcome.seconds["load"],
+        loaded,
     )
-    return outcome
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

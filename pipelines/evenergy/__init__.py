@@ -73,6 +73,7 @@ class RunHooks:
     on_progress: ProgressCallback | None = None
     on_secret: Callable[[str], None] | None = None  # e.g. a log redactor: told every secret
     budget: RequestBudget | None = None
+    run: Extraction | None = None  # set by the first load package, reused by the next ones
 
 
 @dlt.source(name="evenergy", max_table_nesting=0)
@@ -88,6 +89,8 @@ def evenergy(
     managed_modes: Sequence[str] = MANAGED_MODES,
     evse_ids: Sequence[str] | None = None,
     concurrency: int = 4,
+    window_pages: int = 10,
+    batch_requests: int | None = 500,
     request_timeout_seconds: float = 30,
     rate_limit_reserve: int = 0,
     rate_window: str = "1h",
@@ -104,6 +107,9 @@ def evenergy(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ConfigurationError(f"sources.evenergy.page_size must be 1..100, got {page_size}")
     hooks = hooks or RunHooks(ExtractionReport())
+    if hooks.run is not None:  # the run's next load package: same client, budget and plan
+        hooks.run.begin_batch()
+        return _resources(hooks.run)
     deadline = _setting(parse_duration, "max_duration", max_duration) if max_duration else None
     hooks.budget = RequestBudget(
         reserve=rate_limit_reserve,
@@ -140,8 +146,12 @@ def evenergy(
         managed_modes=tuple(managed_modes),
         evse_ids=frozenset(evse_ids) if evse_ids else None,
         concurrency=max(concurrency, 1),
+        window_pages=max(window_pages, 1),
+        batch_requests=batch_requests if batch_requests and batch_requests > 0 else None,
     )
     run = Extraction(client, settings, hooks.report, hooks.on_progress)
+    run.begin_batch()
+    hooks.run = run
     return _resources(run)
 
 
@@ -149,7 +159,9 @@ def _resources(run: Extraction) -> list[DltResource]:
     @_merged(EVSES)
     def evses() -> Iterator[pa.Table]:
         """Merged on id: an EVSE's attributes change (lock mode, lifecycle) and are updated."""
-        yield run.fleet()
+        fleet = run.fleet_once()
+        if fleet is not None:
+            yield fleet
 
     @_merged(STATUS_LOGS)
     def status_logs() -> Iterator[pa.Table]:
@@ -169,7 +181,7 @@ def _resources(run: Extraction) -> list[DltResource]:
     def charging_sub_sessions() -> Iterator[pa.Table]:
         """Merged on id: an ongoing sub-session is read again each run until it ends. Listed
         twice (ongoing, then recently ended), one can appear in both: the later copy stays."""
-        tables = run.sub_sessions(_sub_session_state()).tables
+        tables = run.sub_session_rows(_sub_session_state())
         if tables:
             listed = pa.concat_tables(tables, promote_options="permissive")
             yield drop_duplicate_keys(listed, SUB_SESSIONS.primary_key, keep="last")

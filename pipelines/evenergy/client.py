@@ -87,14 +87,23 @@ class EvEnergyClient:
             PaginationLoop: a next link repeats a page already read.
             MalformedPage: a body is not a JSON array, even after retries.
         """
+        for body, _ in self.linked_pages(path, params, label):
+            yield body
+
+    def linked_pages(
+        self, path: str, params: dict[str, Any], label: str
+    ) -> Iterator[tuple[list[Any], bool]]:
+        """As `pages`, each page with whether a next page exists (a reader that stops after
+        a page knows whether it stopped short)."""
         url: str | None = self.base_url + path
         query: dict[str, Any] | None = params
         seen: set[str] = set()
         while url is not None:
             response, body = self._get_json(url, query, label, expect_list=True)
-            yield body
             seen.add(response.url)
-            url, query = next_page_url(response), None
+            following = next_page_url(response)
+            yield body, following is not None
+            url, query = following, None
             if url is not None and url in seen:
                 raise PaginationLoop(f"next link repeats a page already read ({_path(url)})")
 

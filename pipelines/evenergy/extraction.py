@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from pipelines.evenergy.backfill import BACKFILL, Window, advance, behind, open_backlog, window
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.lookback import Lookback
@@ -44,6 +45,8 @@ from pipelines.evenergy.tables import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # Rows handed to dlt at once: large enough that dlt's per-item cost vanishes, small enough
 # that memory stays flat whatever the fleet size.
 BATCH_ROWS = 50_000
@@ -54,6 +57,7 @@ STATUS_LOGS_ENDPOINT = LogEndpoint(
     "evse_id",
     "sampled_at",
     "sampled_at__gte",
+    "sampled_at__lte",
 )
 COMMAND_LOGS_ENDPOINT = LogEndpoint(
     COMMAND_LOGS,
@@ -61,6 +65,7 @@ COMMAND_LOGS_ENDPOINT = LogEndpoint(
     "evse_id",
     "logged_at",
     "logged_at__gte",
+    "logged_at__lte",
 )
 DISPATCHER_LOGS_ENDPOINT = LogEndpoint(
     DISPATCHER_LOGS,
@@ -84,6 +89,17 @@ class ExtractionSettings:
     managed_modes: tuple[str, ...]
     evse_ids: frozenset[str] | None
     concurrency: int
+    window_pages: int = 10  # pages of one bounded read of a backlog
+    batch_requests: int | None = None  # requests per load package (None: one package a run)
+
+
+@dataclass
+class _LogProgress:
+    """What this run did to one log endpoint's partitions, across its load packages."""
+
+    expected: bool = False  # partitions declared to the report
+    live: set[str] = field(default_factory=set)  # live edge read (or tried) this run
+    skip: set[str] = field(default_factory=set)  # failed or met a bad row: next run
 
 
 ProgressCallback = Callable[[ExtractionReport], None]
@@ -106,6 +122,13 @@ class Extraction:
         self._plan: SubSessionPlan | None = None
         self._planner: SubSessionPlanner | None = None
         self.started_at = format_timestamp(datetime.now(UTC))
+        self._log_progress: dict[str, _LogProgress] = {}
+        self._batch_started = 0
+        self.more = False  # the last batch stopped at its quota: another batch goes on
+        self._fleet_loaded = False
+        self._plan_loaded = False
+        self._dispatched: set[str] = set()
+        self._dispatch_expected = False
 
     def fleet(self) -> pa.Table:
         """The EVSEs to read (all pages of `/evses`, with model and make inlined)."""
@@ -139,36 +162,126 @@ class Extraction:
     def evse_logs(
         self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: Lookback
     ) -> Iterator[pa.Table]:
-        """Read one log endpoint for every EVSE, each from its own cursor."""
+        """Read one log endpoint for every EVSE, each from its own cursor: first the live edge
+        of every partition, then the backlogs in windows, furthest behind first (see
+        `pipelines.evenergy.backfill`), until this batch's requests are spent."""
         partitions = state.setdefault("partitions", {})
+        progress = self._log_progress.setdefault(endpoint.spec.name, _LogProgress())
         evse_ids = self.fleet()["id"].to_pylist()
+        if not progress.expected:
+            self.report.expect(endpoint.spec.name, len(evse_ids))
+            progress.expected = True
         # Partitions left unread by an earlier run (or never read) go first: none starves.
-        evse_ids.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
-        self.report.expect(endpoint.spec.name, len(evse_ids))
+        live = [key for key in evse_ids if key not in progress.live]
+        live.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
         # Where each read starts is decided here, so worker threads never touch the state.
         reads = [
             (
                 key,
                 lookback.since(partitions.get(key, {}), self.settings.initial_start),
                 parse_optional_timestamp(partitions.get(key, {}).get("cursor")),
+                BACKFILL in partitions.get(key, {}),
             )
-            for key in evse_ids
+            for key in live
         ]
+        since_of = {key: since for key, since, _, _ in reads}
 
-        def fetch(read: tuple[str, datetime, datetime | None]) -> PartitionResult:
-            key, since, cursor = read
+        def fetch(read: tuple[str, datetime, datetime | None, bool]) -> PartitionResult:
+            key, since, cursor, backlog = read
             return read_partition(
-                self.client, endpoint, key, since, cursor, self.settings.page_size
+                self.client,
+                endpoint,
+                key,
+                since,
+                cursor,
+                self.settings.page_size,
+                max_pages=None if backlog else self.settings.window_pages,
+                past=lookback.maximum,
             )
 
         def save(result: PartitionResult) -> None:
+            progress.live.add(result.key)
+            entry = partitions.setdefault(result.key, {})
             if result.complete and result.cursor is not None:
-                entry = partitions.setdefault(result.key, {})
                 entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
                 lookback.remember(entry, result.read, result.cursor)
+            elif BACKFILL not in entry and open_backlog(
+                entry, since_of[result.key], result, lookback.maximum
+            ):
+                cursor = max(result.read)
+                entry.update(cursor=format_timestamp(cursor), done_at=self.started_at)
+                lookback.remember(entry, result.read, cursor)
+            if not entry:
+                del partitions[result.key]
+            if result.bad_rows or (not result.complete and not result.more):
+                progress.skip.add(result.key)  # its backlog may hold rows this package has
 
-        results = map_bounded(fetch, reads, self.settings.concurrency)
+        results = map_bounded(fetch, self._within_batch(reads), self.settings.concurrency)
         yield from self._batched(endpoint.spec.name, results, save)
+        while not self._batch_over():
+            windows = [
+                found
+                for key in evse_ids
+                if key not in progress.skip
+                and (found := window(key, partitions.get(key, {}))) is not None
+            ]
+            if not windows:
+                break
+            windows.sort(key=lambda w: (-behind(partitions[w.key]), w.key))
+            yield from self._backfill(endpoint, partitions, progress, windows)
+
+    def _backfill(
+        self,
+        endpoint: LogEndpoint,
+        partitions: MutableMapping[str, Any],
+        progress: _LogProgress,
+        windows: list[Window],
+    ) -> Iterator[pa.Table]:
+        """One window of each partition with a backlog (one round)."""
+
+        def fetch(item: Window) -> PartitionResult:
+            return read_partition(
+                self.client,
+                endpoint,
+                item.key,
+                item.since,
+                None,
+                self.settings.page_size,
+                until=item.until,
+                max_pages=self.settings.window_pages,
+            )
+
+        def save(result: PartitionResult) -> None:
+            advance(partitions[result.key], result)
+            if result.bad_rows or (not result.complete and not result.more):
+                progress.skip.add(result.key)  # read again next run, not twice in one package
+
+        results = map_bounded(fetch, self._within_batch(windows), self.settings.concurrency)
+        yield from self._batched(
+            endpoint.spec.name, results, save, record=self.report.record_window
+        )
+
+    def begin_batch(self) -> None:
+        """Start a new load package: its requests are counted from here."""
+        self._batch_started = self.client.budget.requests_made
+        self.more = False
+
+    def _batch_over(self) -> bool:
+        """The run stopped, or this batch spent its requests (the next batch goes on)."""
+        if self.client.budget.stop_reason is not None:
+            return True
+        quota = self.settings.batch_requests
+        if quota is not None and self.client.budget.requests_made - self._batch_started >= quota:
+            self.more = True
+            return True
+        return False
+
+    def _within_batch(self, items: Iterable[T]) -> Iterator[T]:
+        """`items` until the batch is over; the rest wait for the next batch."""
+        for item in items:
+            if self._batch_over():
+                return
+            yield item
 
     def sub_sessions(self, state: MutableMapping[str, Any]) -> SubSessionPlan:
         """The sub-session rows of this run and the queue of dispatcher-log partitions."""
@@ -189,13 +302,36 @@ class Extraction:
                 self.report.record_rows("charging_sub_sessions", rows)
             return self._plan
 
+    def fleet_once(self) -> pa.Table | None:
+        """The EVSE listing for the first load package of the run, None for the others."""
+        fleet = self.fleet()
+        with self._lock:
+            if self._fleet_loaded:
+                return None
+            self._fleet_loaded = True
+            return fleet
+
+    def sub_session_rows(self, state: MutableMapping[str, Any]) -> list[pa.Table]:
+        """The sub-session rows of this run, for its first load package (none after)."""
+        plan = self.sub_sessions(state)
+        with self._lock:
+            if self._plan_loaded:
+                return []
+            self._plan_loaded = True
+            return plan.tables
+
     def dispatcher_logs(self, state: MutableMapping[str, Any]) -> Iterator[pa.Table]:
-        """Read the dispatcher logs of every queued sub-session from its own cursor."""
+        """Read the dispatcher logs of every queued sub-session from its own cursor (the ones
+        a batch before this one has not read)."""
         plan = self.sub_sessions(state)
         assert self._planner is not None
         planner = self._planner
-        self.report.expect(DISPATCHER_LOGS.name, len(plan.work))
+        planner.use_state(state)  # each load package has a state of its own
+        if not self._dispatch_expected:
+            self.report.expect(DISPATCHER_LOGS.name, len(plan.work))
+            self._dispatch_expected = True
         by_key = {item.sub_session_id: item for item in plan.work}
+        work = [item for item in plan.work if item.sub_session_id not in self._dispatched]
 
         def fetch(item: WorkItem) -> PartitionResult:
             return read_partition(
@@ -208,11 +344,12 @@ class Extraction:
             )
 
         def save(result: PartitionResult) -> None:
+            self._dispatched.add(result.key)
             if result.complete:
                 item = by_key[result.key]
                 planner.done(item, result.cursor, self.started_at, finished=not result.bad_rows)
 
-        results = map_bounded(fetch, plan.work, self.settings.concurrency)
+        results = map_bounded(fetch, self._within_batch(work), self.settings.concurrency)
         yield from self._batched(DISPATCHER_LOGS.name, results, save)
 
     def _batched(
@@ -220,6 +357,7 @@ class Extraction:
         resource: str,
         results: Iterator[PartitionResult],
         save: Callable[[PartitionResult], None],
+        record: Callable[[str, PartitionResult], None] | None = None,
     ) -> Iterator[pa.Table]:
         """Account for each partition, save its cursor, and hand dlt the rows in batches of
         about `BATCH_ROWS` (dlt's cost is per item, so a table per partition is slow).
@@ -229,8 +367,9 @@ class Extraction:
         """
         batch: list[pa.Table] = []
         rows = 0
+        record = record or self.report.record
         for result in results:
-            self.report.record(resource, result)
+            record(resource, result)
             self.report.requests_left = self.client.budget.remaining
             self._on_progress(self.report)
             save(result)

@@ -3,6 +3,11 @@
 A partition is read from its cursor (minus a lookback) to the newest row, following the
 Link pages. Its new cursor is the newest timestamp read, except that it never moves past a
 row that could not be read (see `safe_cursor`), so a malformed row is read again next run.
+
+A read may be bounded above (`until`, the API's `*__lte` filter) and in pages
+(`max_pages`): that is how a backlog too large for one run is read window by window (see
+`pipelines.evenergy.backfill`). Listings are newest first, so a bounded read that stops
+early has read everything from its upper bound down to `safe_floor` of what it read.
 """
 
 from __future__ import annotations
@@ -11,14 +16,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import format_timestamp
+from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.tables import BadRow, TableSpec, drop_duplicate_keys, page_to_arrow
 
 T = TypeVar("T")
@@ -36,13 +41,15 @@ class LogEndpoint:
     partition_column: str  # the column filled with the partition key
     cursor_field: str
     cursor_param: str
+    until_param: str | None = None  # the `*__lte` filter bounding a window from above
     key_param: str | None = None  # the partition key as a query parameter instead of a path
     paginated: bool = True
 
     def request(
-        self, key: str, since: datetime | None, page_size: int
+        self, key: str, since: datetime | None, page_size: int, until: datetime | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Path and query parameters of the first request for a partition."""
+        """Path and query parameters of the first request for a partition (`until`: the
+        newest cursor value wanted, inclusive)."""
         params: dict[str, Any] = {}
         if self.key_param:
             params[self.key_param] = key
@@ -50,6 +57,10 @@ class LogEndpoint:
             params["page_size"] = page_size
         if since is not None:
             params[self.cursor_param] = format_timestamp(since)
+        if until is not None:
+            if self.until_param is None:
+                raise ValueError(f"{self.spec.name} cannot be read in windows")
+            params[self.until_param] = format_timestamp(until)
         return self.path.format(key=key), params
 
 
@@ -64,6 +75,8 @@ class PartitionResult:
     bad_rows: list[BadRow] = field(default_factory=list)
     error: EvEnergyError | None = None
     read: list[datetime] = field(default_factory=list)  # cursor values of the good rows read
+    more: bool = False  # stopped at `max_pages` with pages left: the read is not complete
+    floor: datetime | None = None  # everything from here up to the read's top was read
 
     @property
     def rows(self) -> int:
@@ -78,14 +91,21 @@ def read_partition(
     since: datetime | None,
     cursor: datetime | None,
     page_size: int,
+    until: datetime | None = None,
+    max_pages: int | None = None,
+    past: timedelta | None = None,
 ) -> PartitionResult:
-    """Read a partition's rows with `cursor_field >= since`; never raises an API error.
+    """Read a partition's rows with `since <= cursor_field <= until`; never raises an API
+    error.
 
     Args:
         since: where to start reading (the old cursor minus the lookback), None for all.
         cursor: the partition's saved cursor; the new one is never older.
+        until: the newest value to read (None: up to the newest row).
+        max_pages: stop after this many pages (the result says `more`), once the rows read
+            reach `past` below the newest one read (None: whatever they reach).
     """
-    path, params = endpoint.request(key, since, page_size)
+    path, params = endpoint.request(key, since, page_size, until)
     tables: list[pa.Table] = []
     bad_rows: list[BadRow] = []
     order: list[datetime | None] = []  # cursor values in listing order, None for a bad row
@@ -100,11 +120,17 @@ def read_partition(
         pending.clear()
 
     error: EvEnergyError | None = None
+    more, pages, span = False, 0, _Span()
     try:
-        for page in client.pages(path, params, endpoint.spec.name):
+        for page, has_next in client.linked_pages(path, params, endpoint.spec.name):
             pending.extend(page)
+            pages += 1
+            span.add(page, endpoint.cursor_field)
             if len(pending) >= CONVERT_ROWS:
                 convert()
+            if has_next and max_pages is not None and pages >= max_pages and span.reaches(past):
+                more = True  # the pages left are read by the next window
+                break
     except EvEnergyError as failure:
         if is_fatal(failure):
             raise
@@ -114,10 +140,41 @@ def read_partition(
     table = pa.concat_tables(tables, promote_options="permissive") if tables else None
     if table is not None:  # newest first: a row repeated by a shifted page keeps its first copy
         table = drop_duplicate_keys(table, endpoint.spec.primary_key)
-    complete = error is None
+    complete = error is None and not more
     new_cursor = safe_cursor(order, cursor) if complete else cursor
     read = [value for value in order if value is not None]
-    return PartitionResult(key, table, new_cursor, complete, bad_rows, error, read)
+    return PartitionResult(
+        key, table, new_cursor, complete, bad_rows, error, read, more, safe_floor(order)
+    )
+
+
+class _Span:
+    """The newest and oldest cursor values seen on raw pages (before conversion)."""
+
+    def __init__(self) -> None:
+        self.newest: datetime | None = None
+        self.oldest: datetime | None = None
+
+    def add(self, page: list[Any], field_name: str) -> None:
+        for row in (page[0], page[-1]) if page else ():
+            value = row.get(field_name) if isinstance(row, dict) else None
+            try:
+                moment = parse_timestamp(value) if isinstance(value, str) else None
+            except ValueError:
+                moment = None
+            if moment is not None:
+                self.newest = moment if self.newest is None else max(self.newest, moment)
+                self.oldest = moment if self.oldest is None else min(self.oldest, moment)
+
+    def reaches(self, past: timedelta | None) -> bool:
+        """The pages seen reach `past` below the newest value seen."""
+        if past is None:
+            return True
+        return (
+            self.newest is not None
+            and self.oldest is not None
+            and (self.oldest < self.newest - past)
+        )
 
 
 def _listing_order(values: pa.ChunkedArray, bad_rows: list[BadRow], size: int) -> list[Any]:
@@ -146,6 +203,18 @@ def safe_cursor(order: list[datetime | None], old: datetime | None) -> datetime 
         else:
             cap = min(cap, older_good)
     return cap if old is None else max(old, cap)
+
+
+def safe_floor(order: list[datetime | None]) -> datetime | None:
+    """The oldest value down to which a newest-first read saw every row: the last good row
+    before the first bad one (a bad row must be read again), None if the first was bad or
+    nothing was read."""
+    floor: datetime | None = None
+    for value in order:
+        if value is None:
+            break
+        floor = value if floor is None else min(floor, value)
+    return floor
 
 
 def map_bounded(

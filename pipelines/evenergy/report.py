@@ -49,7 +49,7 @@ class ExtractionReport:
         with self._lock:
             progress = self.progress.setdefault(resource, ResourceProgress())
             self.rows[resource] += result.rows
-            if result.complete:
+            if result.complete or result.more:  # more: its backlog is read in windows
                 progress.complete += 1
             elif isinstance(result.error, ExtractionStopped):
                 progress.not_reached += 1
@@ -57,6 +57,17 @@ class ExtractionReport:
             else:
                 progress.failed += 1
                 self._error(f"{resource} {result.key}: {result.error}")
+        self.reject(result.bad_rows)
+
+    def record_window(self, resource: str, result: PartitionResult) -> None:
+        """Account for one window of a partition's backlog (its partition is counted by its
+        live read)."""
+        with self._lock:
+            self.rows[resource] += result.rows
+            if isinstance(result.error, ExtractionStopped):
+                self.stop_reason = self.stop_reason or str(result.error)
+            elif result.error is not None:
+                self._error(f"{resource} {result.key} (backlog): {result.error}")
         self.reject(result.bad_rows)
 
     def record_rows(self, resource: str, rows: int) -> None:

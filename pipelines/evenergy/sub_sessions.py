@@ -94,6 +94,10 @@ class SubSessionPlanner:
         ]
         return SubSessionPlan(ongoing + ended + refreshed, work)
 
+    def use_state(self, state: MutableMapping[str, Any]) -> None:
+        """Keep the queue in `state` from now on (the state of the next load package)."""
+        self._state = state
+
     def done(self, item: WorkItem, cursor: datetime | None, now: str, finished: bool) -> None:
         """A sub-session's dispatcher logs were read through: move it along the queue.
 
@@ -137,8 +141,10 @@ class SubSessionPlanner:
         return table.filter(pa.array(keep, pa.bool_()))
 
     def _refresh_unseen(self, pending: dict[str, Any], seen: set[str]) -> Iterator[pa.Table]:
-        """A queued sub-session missing from both listings: fetch it to learn whether it ended."""
-        for key in [k for k in pending if k not in seen]:
+        """A queued ongoing sub-session missing from both listings: fetch it to learn whether it
+        ended. One already known to have ended needs no fetch: it no longer changes (a run
+        stopped by the budget leaves such ones queued, and the listings no longer show them)."""
+        for key in [k for k, entry in pending.items() if k not in seen and not entry.get("end")]:
             path = SUB_SESSION_PATH.format(sub_session_id=key)
             try:
                 body = self._client.get_object(path, SUB_SESSIONS.name)
