@@ -217,6 +217,7 @@ def _load_evenergy(
     phase_ended = on_phase or (lambda phase: None)
     # One load package per batch of requests (`batch_requests`): each commits its rows with
     # the cursors and backlogs they advanced, so a run killed part-way loses one batch.
+    packages = 0
     while outcome is None or (
         hooks.run is not None and hooks.run.more and outcome.budget.stop_reason is None
     ):
@@ -226,6 +227,13 @@ def _load_evenergy(
         assert hooks.budget is not None
         outcome = outcome or LoadOutcome(hooks.report, hooks.budget, None)
         _load_package(pipeline, source, outcome, phase_ended)
+        packages += 1
+    # One line per phase for the whole run (cron mails stay short), however many packages.
+    _log_extract(outcome)
+    log.info("normalize: done in %.1f s", outcome.seconds["normalize"])
+    log.info(
+        "load: %d package(s) into %s in %.1f s", packages, DATASET_NAME, outcome.seconds["load"]
+    )
     return outcome
 
 
@@ -238,23 +246,17 @@ def _load_package(
         lambda: pipeline.extract(source, loader_file_format="parquet")
     )
     phase_ended("extract")
-    _log_extract(outcome)
     normalized = _timed(pipeline.normalize)
     seconds["normalize"] = seconds.get("normalize", 0.0) + normalized
     phase_ended("normalize")
-    log.info("normalize: done in %.1f s", normalized)
+    log.debug("package normalized in %.1f s", normalized)
     started = time.monotonic()
     outcome.load_info = _load(pipeline)
     loaded = time.monotonic() - started
     seconds["load"] = seconds.get("load", 0.0) + loaded
     _ensure_tables(pipeline)
     phase_ended("load")
-    log.info(
-        "load: %d package(s) into %s in %.1f s",
-        len(outcome.load_info.loads_ids),
-        DATASET_NAME,
-        loaded,
-    )
+    log.debug("package %s loaded in %.1f s", ", ".join(outcome.load_info.loads_ids), loaded)
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -35,7 +35,7 @@ class PhasePeaks(logging.Handler):
 
     def mark(self, phase: str) -> None:
         """Note the peak so far at the end of `phase` (for runs that do not log it)."""
-        self.peaks.setdefault(phase, peak_rss_mb())
+        self.peaks[phase] = peak_rss_mb()  # a run of several packages: the last one's end
 
     def __enter__(self) -> PhasePeaks:
         """Listen on the pipeline's logger."""
