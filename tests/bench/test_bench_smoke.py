@@ -66,12 +66,13 @@ def test_baselines_models_and_targets_are_reported(bench):
     scenarios = result["scenarios"]
     assert scenarios["ratio_ours"]["rows"] == scenarios["ratio_dlt_default"]["rows"]
     assert scenarios["read_json"]["rows_total"] > 0
+    assert scenarios["report"]["seconds"] > 0 and scenarios["report"]["bytes"] > 100_000
     assert scenarios["read_json"]["wall_seconds"] > 0
     for key in MODEL_RUNS:
         assert scenarios[key]["build_seconds"] > 0, key
         assert scenarios[key]["peak_rss_mb"] > 0, key
     assert scenarios["models_loaded"]["failed_checks"] == []
-    assert len(result["targets"]) == 7
+    assert len(result["targets"]) == 8
     assert all(target["value"] is not None for target in result["targets"])
     assert result["machine"]["nproc"] > 0
 
