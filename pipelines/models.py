@@ -205,3 +205,32 @@ def lookback() -> timedelta:
 
     value = dlt.config.get("sources.evenergy.lookback")
     return DEFAULT_LOOKBACK if value is None else parse_duration(value)
+
+
+def build_models(
+    conn: duckdb.DuckDBPyConnection,
+    params: ModelParams = DEFAULT_PARAMS,
+    *,
+    full_refresh: bool = False,
+) -> BuildResult:
+    """``build_database`` on the warehouse file ``conn`` has open (the connection stays usable).
+
+    Args:
+        conn: a connection to a warehouse file (not an in-memory database).
+        params: the measures' thresholds.
+        full_refresh: rebuild every model from scratch.
+
+    Returns:
+        The build's result.
+
+    Raises:
+        ModelBuildError: when a model fails to build, or ``conn`` holds no file.
+        DataCheckError: when a data test fails.
+    """
+    rows = conn.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    if not rows or not rows[0][0]:
+        raise ModelBuildError("the models are built in a warehouse file, not in memory")
+    conn.execute("checkpoint")
+    return build_database(Path(rows[0][0]), params, full_refresh=full_refresh)

@@ -179,6 +179,7 @@ def build(
     *,
     full_refresh: bool = False,
     select: str | None = None,
+    exclude: str | None = None,
 ) -> DbtRun:
     """``dbt build`` (models and tests) on ``database``, incremental when it safely can be.
 
@@ -187,6 +188,7 @@ def build(
         variables: the parameters (dbt vars) that change results.
         full_refresh: rebuild every model from scratch.
         select: an optional dbt selection (tests use it).
+        exclude: an optional dbt exclusion.
 
     Returns:
         Every node's result.
@@ -215,6 +217,8 @@ def build(
         command.append("--full-refresh")
     if select:
         command += ["--select", select]
+    if exclude:
+        command += ["--exclude", exclude]
     started = time.perf_counter()
     result = invoke(database, *command)
     seconds = time.perf_counter() - started

@@ -93,17 +93,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of evse_reporting_health: delete each EVSE's days from its recompute_from on. -#}
-{% macro delete_changed_reporting_days() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where date >= coalesce(
-            (
-                select changes.recompute_from
-                from {{ ref('int_reporting_changes') }} as changes
-                where changes.evse_id = {{ this }}.evse_id
-            ),
-            {{ provisional_from_date() }}
-        )
-    {%- endif -%}
-{%- endmacro %}

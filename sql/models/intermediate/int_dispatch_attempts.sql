@@ -2,7 +2,8 @@
 -- command) with its EVSE, the command's target, the charger's state just before it and the
 -- bounds of its response window; what dispatch_effectiveness classifies.
 -- key: (charging_sub_session_id, internal_command_id, logged_at)
--- Incremental: only the attempts of int_dispatch_changes are recomputed, reading the status
+-- Incremental: only the attempts of int_dispatch_changes are recomputed (and replace their
+-- previous rows by key: the model reads those, so they are deleted only afterwards), reading the status
 -- logs from `cutoff` on (a literal, so the scan skips older row groups). The state before and
 -- the voltage are "the latest at or before logged_at, however old": when none is found since
 -- the cutoff, the previous build's value still holds (every status log loaded since then was
@@ -10,8 +11,8 @@
 -- depends_on: {{ ref('int_dispatch_changes') }}, {{ source('evenergy', 'status_logs') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_changed_attempts() }}",
+    incremental_strategy='delete+insert',
+    unique_key=['charging_sub_session_id', 'internal_command_id', 'logged_at'],
 ) }}
 {%- if is_incremental() %}
     {%- set cutoff = scalar(

@@ -4,12 +4,13 @@
 -- key: (evse_id, date)
 -- Incremental: each EVSE's days from its int_reporting_changes.recompute_from (or the first
 -- provisional day of the previous build) are recomputed; the gap since the previous
--- reporting day reads that day from the previous build.
+-- reporting day reads that day from the previous build. The recomputed days replace their
+-- previous rows by key (every day of the range is regenerated: the grid is complete).
 -- depends_on: {{ ref('int_reporting_changes') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_changed_reporting_days() }}",
+    incremental_strategy='delete+insert',
+    unique_key=['evse_id', 'date'],
     post_hook="{{ refresh_evse_dimensions() }}",
 ) }}
 {%- if is_incremental() %}
