@@ -278,9 +278,9 @@ def built(built_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
-def built_copy(built: duckdb.DuckDBPyConnection, built_path: Path, tmp_path: Path) -> Iterator[
-    duckdb.DuckDBPyConnection
-]:
+def built_copy(
+    built: duckdb.DuckDBPyConnection, built_path: Path, tmp_path: Path
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A copy of the built fixture warehouse of the test's own, to change. Same file name:
     dbt-duckdb's views name the file's catalog."""
     built.execute("checkpoint")
