@@ -270,7 +270,7 @@ def built_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def built(built_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def built_shared(built_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the built fixture warehouse, shared by the session: read only."""
     conn = duckdb.connect(str(built_path))
     yield conn
@@ -278,12 +278,13 @@ def built(built_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
-def built_copy(
-    built: duckdb.DuckDBPyConnection, built_path: Path, tmp_path: Path
+def built(
+    built_shared: duckdb.DuckDBPyConnection, built_path: Path, tmp_path: Path
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A copy of the built fixture warehouse of the test's own, to change. Same file name:
-    dbt-duckdb's views name the file's catalog."""
-    built.execute("checkpoint")
+    """The fixture warehouse with every model built with the default parameters: a copy of
+    the session's build, the test's own to change. Same file name: dbt-duckdb's views name
+    the file's catalog."""
+    built_shared.execute("checkpoint")
     copy = tmp_path / "copy" / built_path.name
     copy.parent.mkdir()
     shutil.copyfile(built_path, copy)

@@ -172,16 +172,18 @@ def _close(actual: dict[str, Any], expected: dict[str, Any]) -> None:
             assert actual[column] == value, column
 
 
-def test_daily_dispatch_effectiveness(built):
-    rows = rows_by_key(built, "select * from analytics.daily_dispatch_effectiveness", key_columns=2)
+def test_daily_dispatch_effectiveness(built_shared):
+    rows = rows_by_key(
+        built_shared, "select * from analytics.daily_dispatch_effectiveness", key_columns=2
+    )
     assert set(rows) == set(DAILY)
     for key, values in DAILY.items():
         expected = dict(zip(MEASURE_COLUMNS, values, strict=True))
         _close({c: rows[key][c] for c in MEASURE_COLUMNS}, expected)
 
 
-def test_evse_dispatch_effectiveness(built):
-    rows = rows_by_key(built, "select * from analytics.evse_dispatch_effectiveness")
+def test_evse_dispatch_effectiveness(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.evse_dispatch_effectiveness")
     # only EVSEs with an attempt; evse_g has none, and a vehicle-only attempt has no EVSE
     assert set(rows) == set(EVSES)
     for evse_id, values in EVSES.items():
@@ -189,16 +191,16 @@ def test_evse_dispatch_effectiveness(built):
         _close({c: rows[evse_id][c] for c in expected}, expected)
 
 
-def test_the_charger_that_ignores_commands_stands_out(built):
-    worst = built.execute(
+def test_the_charger_that_ignores_commands_stands_out(built_shared):
+    worst = built_shared.execute(
         "select evse_id from analytics.evse_dispatch_effectiveness "
         "where count_not_complied > 0 order by compliance_rate, evse_id"
     ).fetchall()
     assert worst == [("evse_f",)]
 
 
-def test_evse_reporting_health(built):
-    rows = rows_by_key(built, "select * from analytics.evse_reporting_health", key_columns=2)
+def test_evse_reporting_health(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.evse_reporting_health", key_columns=2)
     assert set(rows) == set(HEALTH)
     for key, values in HEALTH.items():
         expected = dict(zip(HEALTH_COLUMNS, values, strict=True))
@@ -211,8 +213,8 @@ def test_evse_reporting_health(built):
     }
 
 
-def test_daily_fleet_reporting(built):
-    rows = rows_by_key(built, "select * from analytics.daily_fleet_reporting")
+def test_daily_fleet_reporting(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.daily_fleet_reporting")
     # day 1: evse_a, b, c, e and g have appeared, all report; day 2: evse_d and f join,
     # evse_e and g are silent
     assert {d: (r["count_fleet_evses"], r["count_reporting_evses"]) for d, r in rows.items()} == {
@@ -221,7 +223,7 @@ def test_daily_fleet_reporting(built):
     }
     assert rows[D2]["share_reporting"] == pytest.approx(5 / 7)
     assert (rows[D1]["is_provisional"], rows[D2]["is_provisional"]) == (False, True)
-    daily = built.execute(
+    daily = built_shared.execute(
         "select date, count_fleet_evses, count_reporting_evses, share_reporting, is_provisional "
         "from analytics.daily_dispatch_effectiveness order by all"
     ).fetchall()
@@ -250,9 +252,9 @@ BY_MAKE: dict[tuple[date, str, str], tuple[int, ...]] = {
 }
 
 
-def test_daily_dispatch_effectiveness_by_make(built):
+def test_daily_dispatch_effectiveness_by_make(built_shared):
     rows = rows_by_key(
-        built, "select * from analytics.daily_dispatch_effectiveness_by_make", key_columns=3
+        built_shared, "select * from analytics.daily_dispatch_effectiveness_by_make", key_columns=3
     )
     columns = (
         "count_attempts",
@@ -263,7 +265,7 @@ def test_daily_dispatch_effectiveness_by_make(built):
     )
     assert {k: tuple(r[c] for c in columns) for k, r in rows.items()} == BY_MAKE
     # the same measures as the daily mart, summed over the makes
-    totals = built.execute(
+    totals = built_shared.execute(
         "select date, device_type, sum(count_attempts), sum(count_complied) "
         "from analytics.daily_dispatch_effectiveness_by_make group by all "
         "except select date, device_type, count_attempts, count_complied "

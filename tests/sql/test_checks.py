@@ -53,9 +53,9 @@ def _failing(conn: duckdb.DuckDBPyConnection, tests: dict[str, str]) -> dict[str
     return failing
 
 
-def test_every_test_passes_on_the_fixture(built, compiled_tests):
+def test_every_test_passes_on_the_fixture(built_shared, compiled_tests):
     assert len(compiled_tests) >= 60
-    assert _failing(built, compiled_tests) == {}
+    assert _failing(built_shared, compiled_tests) == {}
 
 
 def _key(model: dict[str, Any]) -> list[str]:
@@ -91,14 +91,14 @@ def test_every_key_is_tested_unique_and_not_null(manifest):
             assert unique == [key], name
 
 
-def test_every_column_is_described(manifest, built):
+def test_every_column_is_described(manifest, built_shared):
     for name, model in _models(manifest).items():
         columns = [
             r[0]
-            for r in built.execute(
+            for r in built_shared.execute(
                 "select column_name from information_schema.columns "
-                "where table_schema = 'analytics' and table_name = ? order by ordinal_position",
-                [name],
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [model["schema"], name],
             ).fetchall()
         ]
         assert columns, name
@@ -262,7 +262,7 @@ BREAKAGES = [
 
 
 @pytest.mark.parametrize(("breakage", "expected"), BREAKAGES)
-def test_a_broken_mart_trips_its_test(built_copy, compiled_tests, breakage, expected):
+def test_a_broken_mart_trips_its_test(built, compiled_tests, breakage, expected):
     assert expected.keys() <= compiled_tests.keys()
-    built_copy.execute(breakage)
-    assert _failing(built_copy, compiled_tests) == expected
+    built.execute(breakage)
+    assert _failing(built, compiled_tests) == expected

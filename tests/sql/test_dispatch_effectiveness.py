@@ -265,8 +265,8 @@ def _expected(cmd: str) -> dict[str, Any]:
     return expected
 
 
-def test_one_row_per_deduplicated_dispatcher_log(built):
-    rows = built.execute(
+def test_one_row_per_deduplicated_dispatcher_log(built_shared):
+    rows = built_shared.execute(
         f"select {', '.join(KEY)} from analytics.dispatch_effectiveness order by all"
     ).fetchall()
     assert len(rows) == 21 == len(set(rows))  # cmd-06 was loaded twice
@@ -274,15 +274,16 @@ def test_one_row_per_deduplicated_dispatcher_log(built):
 
 
 @pytest.mark.parametrize("cmd", sorted(STATE_CHANGE))
-def test_every_attempt_matches_the_hand_written_row(built, cmd):
-    row = _model(built)[cmd]
+def test_every_attempt_matches_the_hand_written_row(built_shared, cmd):
+    row = _model(built_shared)[cmd]
     actual = {column: row[column] for column in _expected(cmd)}
     assert actual == _expected(cmd)
 
 
-def test_columns_are_the_documented_ones(built):
+def test_columns_are_the_documented_ones(built_shared):
     names = [
-        d[0] for d in built.execute("select * from analytics.dispatch_effectiveness").description
+        d[0]
+        for d in built_shared.execute("select * from analytics.dispatch_effectiveness").description
     ]
     assert names[:3] == list(KEY)
     documented = {*KEY, *STATE_CHANGE_COLUMNS, *TARGET_COLUMNS, *MEASURE_COLUMNS}
@@ -291,8 +292,8 @@ def test_columns_are_the_documented_ones(built):
     assert set(names) == documented
 
 
-def test_diagnostic_columns(built):
-    rows = _model(built)
+def test_diagnostic_columns(built_shared):
+    rows = _model(built_shared)
     assert rows["cmd-04"]["pre_age_seconds"] == 901.0
     assert rows["cmd-10"]["pre_age_seconds"] == 0.0
     assert rows["cmd-02"]["pre_age_seconds"] is None
@@ -357,9 +358,9 @@ def built_with(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ("parameter", "value", "cmd", "column", "default", "changed"), PARAMETER_CASES
 )
 def test_parameters_change_the_result(
-    built, built_with, parameter, value, cmd, column, default, changed
+    built_shared, built_with, parameter, value, cmd, column, default, changed
 ):
-    assert _model(built)[cmd][column] == default
+    assert _model(built_shared)[cmd][column] == default
     rows, recorded = built_with[parameter, value]
     assert rows[cmd][column] == changed
     assert recorded[parameter.replace("_minutes", "_seconds")] == (

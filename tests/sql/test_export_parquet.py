@@ -13,10 +13,13 @@ from pipelines.models import build_models
 
 MARTS = {
     "daily_dispatch_effectiveness": "date",
+    "daily_dispatch_effectiveness_by_make": "date",
+    "daily_fleet_reporting": "date",
     "dispatch_effectiveness": "date",
     "evse_dispatch_effectiveness": None,
     "evse_reporting_health": "date",
     "model_parameters": None,
+    "table_freshness": None,
 }
 
 
@@ -104,7 +107,8 @@ def test_a_new_export_replaces_the_old_and_prunes_versions(built, tmp_path):
         export_models(built, out)
     built.execute("delete from analytics.evse_reporting_health where evse_id = 'evse_g'")
     tables = {t.name: t for t in export_models(built, out)}
-    assert tables["evse_reporting_health"].rows == 9 == len(_read(out / "evse_reporting_health"))
+    # 12 EVSE-days (the grid includes evse_e's and evse_g's silent day 2), less evse_g's 2
+    assert tables["evse_reporting_health"].rows == 10 == len(_read(out / "evse_reporting_health"))
     assert len(list((out / ".versions").iterdir())) == 2  # the current one and its predecessor
 
 
@@ -113,6 +117,7 @@ def test_raw_tables_on_request(built, tmp_path):
     tables = {t.name: t for t in export_models(built, tmp_path / "exports", include_raw=True)}
     raw = {name: t for name, t in tables.items() if name.startswith("raw/")}
     assert set(raw) == {
+        "raw/_evenergy_runs",  # created empty by ensure_tables before the build
         "raw/charging_sub_sessions",
         "raw/dispatcher_logs",
         "raw/evse_command_logs",

@@ -53,11 +53,11 @@ def test_an_empty_warehouse_builds(tmp_path):
     assert "pipeline_runs" in result.models  # a view: built, not counted
 
 
-def test_failures_leave_nothing_half_built_for_the_next_run(built, built_copy):
+def test_failures_leave_nothing_half_built_for_the_next_run(built):
     """A model that fails, then a data test that fails (exit 4), then a clean build: the
     failed builds leave the state 'building', so the next build starts from scratch and equals
     the one before the failures."""
-    conn = built_copy
+    conn = built
     before = _marts(conn)
     database = Path(
         conn.execute(
@@ -89,9 +89,7 @@ def test_failures_leave_nothing_half_built_for_the_next_run(built, built_copy):
         "accepted_values_stg_dispatcher_logs_device_type__EVSE__VEHICLE": 1,
         "not_null_stg_dispatcher_logs_internal_command_id": 1,
     }
-    assert "not_null_stg_dispatcher_logs_internal_command_id: 1 offending rows" in str(
-        raised.value
-    )
+    assert "not_null_stg_dispatcher_logs_internal_command_id: 1 offending rows" in str(raised.value)
     assert _state(conn)[0] == "building"
     # what the nightly job makes of it: exit 4, nothing exported
     exports = database.parent / "exports"
