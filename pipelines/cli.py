@@ -29,6 +29,9 @@ deadline reached, or some partitions failed; the next run resumes), 4 data check
 SOURCES__EVENERGY__... environment variables."""
 
 
+FULL_REFRESH_HELP = "rebuild every model from scratch instead of incrementally"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -43,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     models = commands.add_parser("models", help="build the SQL models and run their checks")
     models.add_argument("--export", metavar="DIR", type=Path, help="also export to DIR")
+    models.add_argument("--full-refresh", action="store_true", help=FULL_REFRESH_HELP)
+    docs = commands.add_parser("docs", help="write the models' docs (one HTML file, lineage)")
+    docs.add_argument("--to", metavar="DIR", type=Path, required=True, help="output directory")
     export = commands.add_parser("export", help="write the models to Parquet")
     export.add_argument("--to", metavar="DIR", type=Path, help="default: [export] directory")
     export.add_argument("--raw", action="store_true", help="also export the raw evenergy tables")
@@ -68,6 +74,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--no-models", action="store_true", help="load only")
     run.add_argument("--export", metavar="DIR", type=Path, help="export Parquet after the checks")
+    run.add_argument("--full-refresh", action="store_true", help=FULL_REFRESH_HELP)
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:
@@ -117,6 +124,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     handler = {
         "run": commands.run,
         "models": commands.models,
+        "docs": commands.docs,
         "export": commands.export,
         "status": commands.status,
         "simulate": commands.simulate,

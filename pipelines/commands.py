@@ -21,13 +21,23 @@ log = logging.getLogger(__name__)
 def run(args: argparse.Namespace) -> int:
     """`evenergy-etl run`: the nightly job."""
     overrides = {"max_duration": args.max_duration} if args.max_duration else {}
-    options = NightlyOptions(build_models=not args.no_models, export_to=args.export)
+    options = NightlyOptions(
+        build_models=not args.no_models, export_to=args.export, full_refresh=args.full_refresh
+    )
     return run_nightly(make_pipeline(), options, Progress(), **overrides)
 
 
 def models(args: argparse.Namespace) -> int:
     """`evenergy-etl models`: build the models and check them."""
-    return build_and_export(_warehouse(), args.export)
+    return build_and_export(_warehouse(), args.export, full_refresh=args.full_refresh)
+
+
+def docs(args: argparse.Namespace) -> int:
+    """`evenergy-etl docs`: dbt's static docs of the models, one HTML file."""
+    from pipelines.docs import write_docs
+
+    emit(str(write_docs(args.to, _warehouse())))
+    return exit_codes.OK
 
 
 def export(args: argparse.Namespace) -> int:

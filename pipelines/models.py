@@ -163,7 +163,8 @@ def build_database(
     if failed:
         results = [CheckResult(n.name, n.failures) for n in failed]
         lines = "\n".join(
-            f"  {n.name}: {n.failures} offending rows" if n.status == "fail"
+            f"  {n.name}: {n.failures} offending rows"
+            if n.status == "fail"
             else f"  {n.name}: could not run: {n.message}"
             for n in failed
         )

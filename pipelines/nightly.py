@@ -29,6 +29,7 @@ class NightlyOptions:
 
     build_models: bool = True
     export_to: Path | None = None
+    full_refresh: bool = False  # rebuild every model from scratch
 
 
 def run_nightly(
@@ -47,19 +48,19 @@ def run_nightly(
             progress.finish()
         log.info("%s", summarize(outcome))
         if options.build_models:
-            code = build_and_export(database, options.export_to)
+            code = build_and_export(database, options.export_to, full_refresh=options.full_refresh)
             if code != exit_codes.OK:
                 return code
     return exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
 
 
-def build_and_export(database: Path, export_to: Path | None) -> int:
+def build_and_export(database: Path, export_to: Path | None, *, full_refresh: bool = False) -> int:
     """Build the models and run their checks; export only when they pass."""
     from pipelines.export import export_models
     from pipelines.models import DataCheckError, ModelBuildError, build_database
 
     try:
-        result = build_database(database, model_params())
+        result = build_database(database, model_params(), full_refresh=full_refresh)
     except DataCheckError as error:
         log.error("models: data checks failed, nothing exported: %s", error)
         return exit_codes.CHECKS_FAILED

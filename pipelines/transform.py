@@ -33,7 +33,13 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent / "sql"
 PROFILE = "evenergy"
 SCHEMA = "analytics"
 STATE_TABLE = "main._evenergy_model_build"
-RAW_TABLES = ("evses", "status_logs", "evse_command_logs", "charging_sub_sessions", "dispatcher_logs")
+RAW_TABLES = (
+    "evses",
+    "status_logs",
+    "evse_command_logs",
+    "charging_sub_sessions",
+    "dispatcher_logs",
+)
 
 # One row: the current (or last) build. The models read since_load_id,
 # previous_data_through and data_through from it (sql/macros/incremental.sql).

@@ -23,6 +23,7 @@ RUNNERS = {
     "read_json": "pipelines.bench.ceiling:time_read_json",
     "models_loaded": "pipelines.bench.model_runs:time_loaded_models",
     "models_synthetic": "pipelines.bench.model_runs:time_synthetic_models",
+    "models_nightly": "pipelines.bench.model_runs:time_nightly_models",
 }
 
 
