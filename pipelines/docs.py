@@ -38,9 +38,9 @@ def write_docs(to: Path, database: Path | None = None) -> Path:
         from pipelines.evenergy_pipeline import database_path, make_pipeline
 
         database = database_path(make_pipeline())
-    from pipelines.warehouse import ensure_tables
-
     import duckdb
+
+    from pipelines.warehouse import ensure_tables
 
     with duckdb.connect(str(database)) as conn:
         ensure_tables(conn)  # the sources must exist for the catalog

@@ -204,7 +204,7 @@ def lookback() -> timedelta:
 
     from pipelines.evenergy.parsing import parse_duration
 
-    value = dlt.config.get("sources.evenergy.lookback")
+    value: str | float | None = dlt.config.get("sources.evenergy.lookback")
     return DEFAULT_LOOKBACK if value is None else parse_duration(value)
 
 

@@ -94,7 +94,8 @@ from samples;
 -- the loader's lookback re-reads recent samples: about 0.1 % arrive again in the next load
 insert into evenergy.status_logs
 select * replace (
-    '1717200000.' || lpad(cast(cast(split_part(_dlt_load_id, '.', 2) as integer) + 1 as varchar), 6, '0')
+    '1717200000.'
+    || lpad(cast(cast(split_part(_dlt_load_id, '.', 2) as integer) + 1 as varchar), 6, '0')
         as _dlt_load_id,
     _dlt_id || 'r' as _dlt_id
 )

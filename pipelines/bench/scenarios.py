@@ -134,7 +134,9 @@ def model_scenarios(sizes: BenchSizes) -> dict[str, dict[str, Any]]:
         results[key].update(payload)
     for key, days in zip(("models_nightly_short", "models_nightly_long"),
                          sizes.nightly_history_days, strict=True):  # fmt: skip
-        log.info("models: nightly build of one day on %d days x %d EVSEs", days, sizes.nightly_evses)
+        log.info(
+            "models: nightly build of one day on %d days x %d EVSEs", days, sizes.nightly_evses
+        )
         nightly = {"history_days": days, "evses": sizes.nightly_evses}
         results[key] = _guarded(
             f"nightly on {days} d",

@@ -16,21 +16,23 @@ days as (
 
 ),
 
+-- the raw table, not the deduplicating view: the same EVSEs and days, read far cheaper
 status_logs as (
 
     select
-        evse_id,
+        cast(evse_id as varchar) as evse_id,
         cast(timezone('UTC', min(sampled_at)) as date) as first_sampled_date,
 
-    from {{ ref('stg_status_logs') }}
-    group by evse_id
+    from {{ source('evenergy', 'status_logs') }}
+    where evse_id is not null and sampled_at is not null
+    group by all
 
 ),
 
 last_loaded as (
 
     select cast(timezone('UTC', max(sampled_at)) as date) as last_date
-    from {{ ref('stg_status_logs') }}
+    from {{ source('evenergy', 'status_logs') }}
 
 )
 

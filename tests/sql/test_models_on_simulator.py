@@ -178,7 +178,7 @@ def _differences(
 
 
 def test_reference_agrees_with_the_models_on_the_hand_built_rows(
-    built: duckdb.DuckDBPyConnection,
+    built_shared: duckdb.DuckDBPyConnection,
 ) -> None:
     """The reference itself, on the edge cases of tests/sql/conftest.py (duplicate loads,
     boundaries exactly at W, S, R and T, null samples, retried commands)."""
