@@ -75,7 +75,7 @@ QUICK = BenchSizes(
     scaling_days=1,
     models_status_logs=2_000_000,
     models_dispatches=100_000,
-    nightly_evses=20,
-    nightly_history_days=(7, 30),
+    nightly_evses=10,
+    nightly_history_days=(2, 7),
     quick=True,
 )

@@ -44,10 +44,6 @@ def test_an_empty_warehouse_builds(tmp_path):
     assert result.row_counts == {
         "model_parameters": 1,
         "table_freshness": 5,
-        "int_dispatch_changes": 0,
-        "int_reporting_changes": 0,
-        "int_dispatch_attempts": 0,
-        "int_dispatch_window_samples": 0,
         **dict.fromkeys(MARTS, 0),
     }
     assert "pipeline_runs" in result.models  # a view: built, not counted
