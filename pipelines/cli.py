@@ -27,6 +27,9 @@ deadline reached, or some partitions failed; the next run resumes), 4 data check
 SOURCES__EVENERGY__... environment variables."""
 
 
+FULL_REFRESH_HELP = "rebuild every model from scratch instead of incrementally"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -46,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         "tables and run their data checks; exit 4 if a check fails.",
     )
     models.add_argument("--export", metavar="DIR", type=Path, help="also export to DIR")
+    models.add_argument("--full-refresh", action="store_true", help=FULL_REFRESH_HELP)
+    docs = commands.add_parser(
+        "docs",
+        help="write the models' docs (one HTML file, lineage)",
+        description="Write dbt's documentation of the models (descriptions, tests, lineage) "
+        "as one self-contained HTML file.",
+    )
+    docs.add_argument("--to", metavar="DIR", type=Path, required=True, help="output directory")
     export = commands.add_parser(
         "export",
         help="write the models to Parquet",
@@ -104,6 +115,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--no-models", action="store_true", help="load only")
     run.add_argument("--export", metavar="DIR", type=Path, help="export Parquet after the checks")
     run.add_argument("--report", metavar="DIR", type=Path, help="write the HTML report to DIR")
+    run.add_argument("--full-refresh", action="store_true", help=FULL_REFRESH_HELP)
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:
@@ -170,6 +182,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     handler = {
         "run": commands.run,
         "models": commands.models,
+        "docs": commands.docs,
         "export": commands.export,
         "status": commands.status,
         "sql": commands.sql,

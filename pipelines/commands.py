@@ -24,7 +24,10 @@ def run(args: argparse.Namespace) -> int:
     """`evenergy-etl run`: the nightly job."""
     overrides = {"max_duration": args.max_duration} if args.max_duration else {}
     options = NightlyOptions(
-        build_models=not args.no_models, export_to=args.export, report_to=args.report
+        build_models=not args.no_models,
+        export_to=args.export,
+        report_to=args.report,
+        full_refresh=args.full_refresh,
     )
     pipeline = make_pipeline()
     check_warehouse(database_path(pipeline), write=True, must_exist=False)
@@ -35,7 +38,15 @@ def run(args: argparse.Namespace) -> int:
 
 def models(args: argparse.Namespace) -> int:
     """`evenergy-etl models`: build the models and check them."""
-    return build_and_export(_warehouse(write=True), args.export)
+    return build_and_export(_warehouse(write=True), args.export, full_refresh=args.full_refresh)
+
+
+def docs(args: argparse.Namespace) -> int:
+    """`evenergy-etl docs`: dbt's static docs of the models, one HTML file."""
+    from pipelines.docs import write_docs
+
+    emit(str(write_docs(args.to, _warehouse(write=True))))
+    return exit_codes.OK
 
 
 def export(args: argparse.Namespace) -> int:

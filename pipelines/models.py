@@ -1,36 +1,29 @@
-"""Build the SQL models in ``sql/`` inside DuckDB and run their data checks.
+"""The SQL models' entry point: build and test the dbt project in ``sql/`` on a warehouse file.
 
-Staging models (``sql/staging/*.sql``) become views and marts (``sql/marts/*.sql``) tables in
-the ``analytics`` schema. Each file holds one SELECT; this runner wraps it in
-``create or replace view|table``, orders the files by the ``analytics.<model>`` names they
-read and applies them all in one transaction, so a failing model leaves the previous version
-of every model in place. Checks (``sql/checks/<model>__<rule>.sql``) are SELECTs returning
-offending rows: empty means pass. ``sql/README.md`` documents every model and measure.
+``sql/`` is a dbt project (staging views, intermediate and mart tables, incremental where the
+history is large; YAML and singular tests); :mod:`pipelines.transform` runs it in-process.
+This module keeps the interface the nightly job and the CLI use: the parameters, the result,
+and the two failures (a model that does not build, a data test that fails).
+``sql/README.md`` documents every model and measure.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
-import time
 from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from pipelines import transform
+
 logger = logging.getLogger(__name__)
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-SCHEMA = "analytics"
-RAW_SCHEMA = "evenergy"
-
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
-_REFERENCE = re.compile(rf'\b{SCHEMA}\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
-_RAW_REFERENCE = re.compile(rf"\b{RAW_SCHEMA}\s*\.", re.IGNORECASE)
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-_LAYERS = (("staging", "view"), ("marts", "table"))
+SQL_DIR = transform.PROJECT_DIR
+SCHEMA = transform.SCHEMA
+DEFAULT_LOOKBACK = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,7 @@ class ModelParams:
                 raise ValueError(f"model parameter {name} must be a finite, valid number: {value}")
 
     def variables(self) -> dict[str, float]:
-        """The DuckDB variables the SQL reads with ``getvariable``, in SQL units.
+        """The dbt vars the SQL reads with ``var()``, in SQL units.
 
         Returns:
             Variable name to value (windows in seconds).
@@ -83,32 +76,13 @@ DEFAULT_PARAMS = ModelParams()
 
 
 @dataclass(frozen=True)
-class Model:
-    """One SQL model file.
-
-    Attributes:
-        name: the model (and relation) name, the file's stem.
-        path: the SQL file.
-        materialization: ``view`` (staging) or ``table`` (marts).
-        select: the file's SELECT, without a trailing semicolon.
-        depends_on: the ``analytics`` models it reads.
-    """
-
-    name: str
-    path: Path
-    materialization: str
-    select: str
-    depends_on: frozenset[str]
-
-
-@dataclass(frozen=True)
 class BuildResult:
-    """What a build applied.
+    """What a build did.
 
     Attributes:
-        models: model names in the order they were applied.
-        seconds: wall time of the build.
-        row_counts: rows per mart (table).
+        models: the models built, in dbt's order.
+        seconds: wall time of ``dbt build`` (models and tests).
+        row_counts: rows per table (views are not counted: counting would run them).
     """
 
     models: list[str]
@@ -116,254 +90,148 @@ class BuildResult:
     row_counts: dict[str, int]
 
 
+class ModelBuildError(Exception):
+    """A model could not be built (or dbt could not run); the next build is a full refresh."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One data check.
+    """One failed data test.
 
     Attributes:
-        name: the check file's stem, ``<model>__<rule>``.
-        failing_rows: how many offending rows its query returned (0 = pass).
+        name: the dbt test's name (``unique_dispatch_effectiveness_...`` or a singular test's
+            file name).
+        failing_rows: how many offending rows it returned (0 when the test could not run).
     """
 
     name: str
     failing_rows: int
 
 
-class ModelBuildError(Exception):
-    """A model file could not be read, ordered or applied; nothing was changed."""
-
-
 class DataCheckError(Exception):
-    """A data check returned offending rows, or could not run."""
+    """A data test returned offending rows, or could not run."""
 
     def __init__(self, message: str, failed: list[CheckResult] | None = None) -> None:
-        """Keep the failed checks next to the message.
+        """Keep the failed tests next to the message.
 
         Args:
             message: what failed.
-            failed: the checks that returned rows.
+            failed: the tests that failed.
         """
         super().__init__(message)
         self.failed = failed or []
 
 
-def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
-    """Read the staging and mart files and order them so each follows what it reads.
-
-    Args:
-        sql_dir: the folder holding ``staging/`` and ``marts/``.
-
-    Returns:
-        The models in dependency order (staging first, then by name, among equals).
-
-    Raises:
-        ModelBuildError: on a duplicate name, an unknown reference, a cycle, or a mart that
-            reads a raw table.
-    """
-    models: dict[str, Model] = {}
-    for layer, materialization in _LAYERS:
-        for path in sorted((sql_dir / layer).glob("*.sql")):
-            model = _read_model(path, materialization)
-            if model.name in models:
-                raise ModelBuildError(f"{path}: model {model.name} is defined twice")
-            models[model.name] = model
-    for model in models.values():
-        unknown = sorted(model.depends_on - models.keys())
-        if unknown:
-            raise ModelBuildError(f"{model.path}: reads unknown model(s) {', '.join(unknown)}")
-    return _in_dependency_order(models)
-
-
-def build_models(
-    conn: duckdb.DuckDBPyConnection,
-    params: ModelParams = DEFAULT_PARAMS,
-    sql_dir: Path = SQL_DIR,
+def build_database(
+    database: Path, params: ModelParams = DEFAULT_PARAMS, *, full_refresh: bool = False
 ) -> BuildResult:
-    """Apply every model in one transaction: staging as views, marts as tables.
+    """Build and test every model of the warehouse file ``database`` (``dbt build``).
+
+    What the nightly job and ``evenergy-etl models`` call. Creates the raw tables no row has
+    reached yet first, so an empty or partly loaded warehouse builds. Incremental unless
+    ``full_refresh``, the parameters changed, or the previous build did not finish.
 
     Args:
-        conn: a connection to the warehouse holding the raw ``evenergy`` tables.
+        database: the warehouse file.
         params: the measures' thresholds.
-        sql_dir: the folder holding ``staging/`` and ``marts/``.
+        full_refresh: rebuild every model from scratch.
 
     Returns:
-        The models applied, the time taken and each mart's row count.
-
-    Raises:
-        ModelBuildError: when a model fails; the transaction is rolled back, so every model
-            keeps its previous version.
-    """
-    return _build(conn, params, sql_dir, with_checks=False)
-
-
-def run_checks(conn: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[CheckResult]:
-    """Run every ``checks/*.sql`` query and count the rows each returns.
-
-    Args:
-        conn: a connection to the built warehouse.
-        sql_dir: the folder holding ``checks/``.
-
-    Returns:
-        One result per check file, by name.
-
-    Raises:
-        DataCheckError: when a check query itself fails.
-    """
-    results = []
-    for path in sorted((sql_dir / "checks").glob("*.sql")):
-        select = _statement(path.read_text(encoding="utf-8"))
-        started = time.perf_counter()
-        try:
-            failing_rows = _count(conn, f"(\n{select}\n) as offending_rows")
-        except duckdb.Error as err:
-            raise DataCheckError(f"check {path.name} could not run: {err}") from err
-        result = CheckResult(path.stem, failing_rows)
-        logger.debug(
-            "check %s: %d offending rows (%.2f s)",
-            result.name,
-            result.failing_rows,
-            time.perf_counter() - started,
-        )
-        results.append(result)
-    logger.info("ran %d checks, %d failed", len(results), sum(r.failing_rows > 0 for r in results))
-    return results
-
-
-def build_and_check(
-    conn: duckdb.DuckDBPyConnection,
-    params: ModelParams = DEFAULT_PARAMS,
-    sql_dir: Path = SQL_DIR,
-) -> BuildResult:
-    """Build the models and run the checks before committing.
-
-    A build whose checks fail is rolled back, so the warehouse keeps the last version that
-    passed (run ``build_models`` alone to inspect the offending rows).
-
-    Args:
-        conn: a connection to the warehouse holding the raw ``evenergy`` tables.
-        params: the measures' thresholds.
-        sql_dir: the folder holding ``staging/``, ``marts/`` and ``checks/``.
-
-    Returns:
-        The build's result.
+        The models built, the time taken and each table's row count.
 
     Raises:
         ModelBuildError: when a model fails to build.
-        DataCheckError: when a check returns rows (its message lists each one) or fails.
-    """
-    return _build(conn, params, sql_dir, with_checks=True)
-
-
-def build_database(database: Path, params: ModelParams = DEFAULT_PARAMS) -> BuildResult:
-    """Build and check the models of the warehouse file `database` (what the nightly job
-    and `evenergy-etl models` call). Creates the raw tables no row has reached yet first,
-    so an empty or partly loaded warehouse builds.
-
-    Raises:
-        ModelBuildError: when a model fails to build.
-        DataCheckError: when a check fails.
+        DataCheckError: when a data test fails (the models stay built, for inspection; the
+            next build rebuilds them from scratch).
     """
     from pipelines.warehouse import ensure_tables
 
     with duckdb.connect(str(database)) as conn:
         ensure_tables(conn)
-        return build_and_check(conn, params)
-
-
-def _build(
-    conn: duckdb.DuckDBPyConnection, params: ModelParams, sql_dir: Path, *, with_checks: bool
-) -> BuildResult:
-    models = discover_models(sql_dir)
-    started = time.perf_counter()
-    for name, value in params.variables().items():
-        conn.execute(f"set variable {name} = {value!r}")
-    conn.execute("begin transaction")
+    variables = {**params.variables(), "lookback_seconds": lookback().total_seconds()}
     try:
-        conn.execute(f"create schema if not exists {SCHEMA}")
-        row_counts = {m.name: _apply(conn, m) for m in models}
-        if with_checks:
-            _raise_on_failures(run_checks(conn, sql_dir))
-        conn.execute("commit")
-    except BaseException:
-        _rollback(conn)
-        raise
-    seconds = time.perf_counter() - started
-    logger.info("built %d models in %.2f s", len(models), seconds)
-    return BuildResult(
-        models=[m.name for m in models],
-        seconds=seconds,
-        row_counts={name: n for name, n in row_counts.items() if n is not None},
-    )
-
-
-def _apply(conn: duckdb.DuckDBPyConnection, model: Model) -> int | None:
-    started = time.perf_counter()
-    relation = f"{SCHEMA}.{model.name}"
-    try:
-        conn.execute(f"create or replace {model.materialization} {relation} as\n{model.select}\n")
-        # counting a view would run it
-        rows = _count(conn, relation) if model.materialization == "table" else None
-    except duckdb.Error as err:
-        raise ModelBuildError(f"model {model.path}: {err}") from err
-    logger.info(
-        "%s %s in %.2f s%s",
-        model.materialization,
-        relation,
-        time.perf_counter() - started,
-        f" ({rows} rows)" if rows is not None else "",
-    )
-    return rows
-
-
-def _count(conn: duckdb.DuckDBPyConnection, relation: str) -> int:
-    # fetchall: DuckDB refuses new work on a connection while a result is left unfetched
-    rows = conn.execute(f"select count(*) from {relation}").fetchall()
-    return int(rows[0][0])
-
-
-def _raise_on_failures(results: list[CheckResult]) -> None:
-    failed = [r for r in results if r.failing_rows > 0]
+        run = transform.build(database, variables, full_refresh=full_refresh)
+    except transform.DbtFailed as err:
+        raise ModelBuildError(str(err)) from err
+    models = [n for n in run.nodes if n.resource_type == "model"]
+    broken = [n for n in models if n.status == "error"]
+    if broken:
+        lines = "; ".join(f"{n.name}: {n.message}" for n in broken)
+        raise ModelBuildError(f"{len(broken)} model(s) failed to build: {lines}")
+    tests = [n for n in run.nodes if n.resource_type == "test"]
+    failed = [n for n in tests if n.status in ("fail", "error")]
     if failed:
-        lines = "\n".join(f"  {r.name}: {r.failing_rows} offending rows" for r in failed)
-        raise DataCheckError(f"{len(failed)} data check(s) failed:\n{lines}", failed)
+        results = [CheckResult(n.name, n.failures) for n in failed]
+        lines = "\n".join(
+            f"  {n.name}: {n.failures} offending rows"
+            if n.status == "fail"
+            else f"  {n.name}: could not run: {n.message}"
+            for n in failed
+        )
+        raise DataCheckError(f"{len(failed)} data test(s) failed:\n{lines}", results)
+    built = [n.name for n in models if n.status == "success"]
+    with duckdb.connect(str(database)) as conn:
+        tables = {
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? and table_type = 'BASE TABLE'",
+                [SCHEMA],
+            ).fetchall()
+        }
+        row_counts = {
+            name: int(conn.execute(f"select count(*) from {SCHEMA}.{name}").fetchall()[0][0])
+            for name in built
+            if name in tables
+        }
+    logger.info(
+        "models: %s build of %d models and %d tests in %.1f s",
+        "full" if run.full_refresh else "incremental",
+        len(built),
+        len(tests),
+        run.seconds,
+    )
+    return BuildResult(models=built, seconds=run.seconds, row_counts=row_counts)
 
 
-def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
-    try:
-        conn.execute("rollback")
-    except duckdb.Error:  # the failed statement may already have ended the transaction
-        logger.debug("no transaction left to roll back")
+def lookback() -> timedelta:
+    """``[sources.evenergy] lookback``: how late a status log may still arrive.
+
+    Returns:
+        The configured duration, 6 h when unset.
+    """
+    import dlt
+
+    from pipelines.evenergy.parsing import parse_duration
+
+    value: str | float | None = dlt.config.get("sources.evenergy.lookback")
+    return DEFAULT_LOOKBACK if value is None else parse_duration(value)
 
 
-def _read_model(path: Path, materialization: str) -> Model:
-    name = path.stem
-    if not _NAME.match(name):
-        raise ModelBuildError(f"{path}: model file names must be lowercase identifiers")
-    text = path.read_text(encoding="utf-8")
-    code = _COMMENT.sub(" ", text)
-    if materialization == "table" and _RAW_REFERENCE.search(code):
-        raise ModelBuildError(f"{path}: marts read staging models, never raw {RAW_SCHEMA} tables")
-    select = _statement(text)
-    if not _statement(code):
-        raise ModelBuildError(f"{path}: the file holds no SELECT")
-    depends_on = frozenset(ref.lower() for ref in _REFERENCE.findall(code))
-    return Model(name, path, materialization, select, depends_on)
+def build_models(
+    conn: duckdb.DuckDBPyConnection,
+    params: ModelParams = DEFAULT_PARAMS,
+    *,
+    full_refresh: bool = False,
+) -> BuildResult:
+    """``build_database`` on the warehouse file ``conn`` has open (the connection stays usable).
 
+    Args:
+        conn: a connection to a warehouse file (not an in-memory database).
+        params: the measures' thresholds.
+        full_refresh: rebuild every model from scratch.
 
-def _statement(text: str) -> str:
-    return text.strip().rstrip(";").strip()
+    Returns:
+        The build's result.
 
-
-def _in_dependency_order(models: dict[str, Model]) -> list[Model]:
-    sorter = TopologicalSorter({name: m.depends_on for name, m in models.items()})
-    try:
-        sorter.prepare()
-    except CycleError as err:
-        cycle = " -> ".join(err.args[1])
-        raise ModelBuildError(f"dependency cycle between models: {cycle}") from err
-    ordered: list[Model] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=lambda n: (models[n].materialization != "view", n))
-        ordered.extend(models[name] for name in ready)
-        sorter.done(*ready)
-    return ordered
+    Raises:
+        ModelBuildError: when a model fails to build, or ``conn`` holds no file.
+        DataCheckError: when a data test fails.
+    """
+    rows = conn.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    if not rows or not rows[0][0]:
+        raise ModelBuildError("the models are built in a warehouse file, not in memory")
+    conn.execute("checkpoint")
+    return build_database(Path(rows[0][0]), params, full_refresh=full_refresh)

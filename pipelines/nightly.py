@@ -51,6 +51,7 @@ class NightlyOptions:
     build_models: bool = True
     export_to: Path | None = None
     report_to: Path | None = None  # write the HTML report there after publishing
+    full_refresh: bool = False  # rebuild every model from scratch
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def run_nightly(
         if not options.build_models:
             record_run(database, record.ended(code, _load_outcome(code)))
             return code
-        models = build(database)
+        models = build(database, full_refresh=options.full_refresh)
         if models.code != exit_codes.OK:
             kind = CHECKS_FAILED if models.code == exit_codes.CHECKS_FAILED else FAILED
             record.models_seconds = models.seconds
@@ -121,22 +122,28 @@ def _load_only(pipeline: dlt.Pipeline, progress: Progress | None, source_args: A
     return exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
 
 
-def build_and_export(database: Path, export_to: Path | None, report_to: Path | None = None) -> int:
+def build_and_export(
+    database: Path,
+    export_to: Path | None,
+    report_to: Path | None = None,
+    *,
+    full_refresh: bool = False,
+) -> int:
     """`evenergy-etl models`: build and check the models; publish, export and write the
     report when they pass."""
     wait_for_warehouse(database)
-    models = build(database)
+    models = build(database, full_refresh=full_refresh)
     if models.code == exit_codes.OK:
         publish_and_export(database, export_to, report_to)
     return models.code
 
 
-def build(database: Path) -> ModelsOutcome:
+def build(database: Path, *, full_refresh: bool = False) -> ModelsOutcome:
     """Build the models and run their checks; the outcome says whether they passed."""
     from pipelines.models import DataCheckError, ModelBuildError, build_database
 
     try:
-        result = build_database(database, model_params())
+        result = build_database(database, model_params(), full_refresh=full_refresh)
     except DataCheckError as error:
         log.error("models: data checks failed, nothing published or exported: %s", error)
         return ModelsOutcome(exit_codes.CHECKS_FAILED, error=_first_line(error))

@@ -4,7 +4,9 @@ Generates the raw ``evenergy`` tables inside DuckDB (``range``, ``hash``, ``rand
 the loader's exact column names and types: every EVSE samples about every 5 minutes, sub-
 sessions last 2-8 hours, dispatches fall inside sub-sessions (10 per sub-session) and every
 sent EVSE-bound dispatch has its command log. About 0.1 % of status logs arrive twice (a later
-load), as the loader's lookback makes them. Then times the model build and the checks.
+load), as the loader's lookback makes them. Then times the dbt build (models and tests):
+``bench_models`` a full build at a given size, ``bench_nightly`` the nightly incremental
+build of one new day on top of a given history.
 
 ``python -m pipelines.bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
 """
@@ -22,7 +24,7 @@ from typing import Any
 import duckdb
 
 from pipelines.evenergy.tables import raw_tables_ddl
-from pipelines.models import DataCheckError, build_models, run_checks
+from pipelines.models import build_database
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +91,14 @@ select
     cast(k as varchar) as _dlt_id,
 from samples;
 
--- the loader's lookback re-reads recent samples: about 0.1 % arrive again in a later load
+-- the loader's lookback re-reads recent samples: about 0.1 % arrive again in the next load
 insert into evenergy.status_logs
-select * replace ('1799999999.000000' as _dlt_load_id, _dlt_id || 'r' as _dlt_id)
+select * replace (
+    '1717200000.'
+    || lpad(cast(cast(split_part(_dlt_load_id, '.', 2) as integer) + 1 as varchar), 6, '0')
+        as _dlt_load_id,
+    _dlt_id || 'r' as _dlt_id
+)
 from evenergy.status_logs
 where hash(_dlt_id) % 1000 = 0;
 
@@ -199,7 +206,7 @@ def bench_models(
     n_evses: int = 2_000,
     db_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Generate synthetic raw tables, then time the model build and the checks.
+    """Generate synthetic raw tables, then time a full dbt build (models and tests).
 
     Args:
         n_status_logs: status logs to generate (before the ~0.1 % re-loaded duplicates).
@@ -208,19 +215,18 @@ def bench_models(
         db_path: the DuckDB file to use (it is overwritten); a temporary file by default.
 
     Returns:
-        Sizes, ``generate_seconds``, ``build_seconds``, ``check_seconds`` (wall), the same two
-        in CPU seconds, the marts' row counts and the process's peak resident memory.
+        Sizes, ``generate_seconds``, ``build_seconds`` (dbt build: models and tests, wall),
+        ``build_cpu_seconds``, the tables' row counts and the process's peak resident memory.
 
     Raises:
-        DataCheckError: when a check fails on the synthetic data.
+        DataCheckError: when a data test fails on the synthetic data.
     """
     with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
         path = db_path or Path(tmp) / "bench.duckdb"
-        path.unlink(missing_ok=True)
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        _remove(path)
         with duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT}) as conn:
             generate_seconds = _generate(conn, n_status_logs, n_dispatches, n_evses)
-            timings = _build_and_check(conn)
+        timings = _build(path, full_refresh=True)
     return {
         "status_logs": n_status_logs,
         "dispatches": n_dispatches,
@@ -231,23 +237,82 @@ def bench_models(
     }
 
 
-def _build_and_check(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    # what build_and_check does, timed in its two halves; CPU seconds (of every DuckDB thread)
-    # next to wall seconds, as a shared machine inflates the latter
+# the raw tables and the time each row belongs to a day by
+_DAY_COLUMNS = {
+    "status_logs": "sampled_at",
+    "dispatcher_logs": "logged_at",
+    "evse_command_logs": "logged_at",
+    "charging_sub_sessions": "start",
+}
+_NEW_LOAD_ID = "1717200000.999999"
+
+
+def bench_nightly(
+    history_days: int, n_evses: int = 500, db_path: Path | None = None
+) -> dict[str, Any]:
+    """Time the nightly build of one new day on top of ``history_days`` days of history.
+
+    Generates ``history_days + 1`` days (a sample every 5 minutes per EVSE, a dispatch per 20
+    samples), holds the last day back, builds everything (a full refresh, timed too), then
+    loads the last day under a new load id and times the incremental ``build_database``.
+
+    Args:
+        history_days: days already built before the night.
+        n_evses: the fleet.
+        db_path: the DuckDB file to use (overwritten); a temporary file by default.
+
+    Returns:
+        Sizes, ``full_build_seconds`` over the history, ``nightly_build_seconds`` of the new
+        day and the nightly build's row counts.
+    """
+    n_status_logs = n_evses * 288 * (history_days + 1)
+    with tempfile.TemporaryDirectory(prefix="bench-nightly-") as tmp:
+        path = db_path or Path(tmp) / "warehouse.duckdb"
+        _remove(path)
+        with duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT}) as conn:
+            generate_seconds = _generate(conn, n_status_logs, n_status_logs // 20, n_evses)
+            cut = f"getvariable('t0') + interval {history_days} day"
+            for table, column in _DAY_COLUMNS.items():
+                conn.execute(
+                    f"create table main.held_{table} as select * from evenergy.{table} "
+                    f'where "{column}" >= {cut}'
+                )
+                conn.execute(f'delete from evenergy.{table} where "{column}" >= {cut}')
+        full = _build(path, full_refresh=True)
+        # no config of its own: dbt-duckdb keeps the file open in this process
+        with duckdb.connect(str(path)) as conn:
+            for table in _DAY_COLUMNS:
+                conn.execute(
+                    f"insert into evenergy.{table} select * replace "
+                    f"('{_NEW_LOAD_ID}' as _dlt_load_id) from main.held_{table}"
+                )
+                conn.execute(f"drop table main.held_{table}")
+        nightly = _build(path, full_refresh=False)
+    return {
+        "history_days": history_days,
+        "evses": n_evses,
+        "status_logs": n_status_logs,
+        "generate_seconds": round(generate_seconds, 2),
+        "full_build_seconds": full["build_seconds"],
+        "nightly_build_seconds": nightly["build_seconds"],
+        "nightly_build_cpu_seconds": nightly["build_cpu_seconds"],
+        "row_counts": nightly["row_counts"],
+    }
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _build(path: Path, *, full_refresh: bool) -> dict[str, Any]:
+    # CPU seconds (of every DuckDB thread) next to wall seconds, as a shared machine inflates
+    # the latter
     cpu = time.process_time()
-    build = build_models(conn)
-    build_cpu = time.process_time() - cpu
-    started, cpu = time.perf_counter(), time.process_time()
-    checks = run_checks(conn)
-    check_seconds, check_cpu = time.perf_counter() - started, time.process_time() - cpu
-    failed = [c for c in checks if c.failing_rows]
-    if failed:
-        raise DataCheckError(f"checks failed on synthetic data: {failed}", failed)
+    build = build_database(path, full_refresh=full_refresh)
     return {
         "build_seconds": round(build.seconds, 2),
-        "check_seconds": round(check_seconds, 2),
-        "build_cpu_seconds": round(build_cpu, 2),
-        "check_cpu_seconds": round(check_cpu, 2),
+        "build_cpu_seconds": round(time.process_time() - cpu, 2),
         "row_counts": build.row_counts,
     }
 
@@ -287,6 +352,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     figures = bench_models(args.n_status_logs, n_dispatches, args.evses)
     logger.info("bench: %s", figures)
+    for days in (7, 30):
+        logger.info("nightly: %s", bench_nightly(days, n_evses=50))
 
 
 if __name__ == "__main__":

@@ -135,7 +135,8 @@ def scaling_scenarios(sizes: BenchSizes, workdir: Path) -> dict[str, dict[str, A
 
 
 def model_scenarios(sizes: BenchSizes) -> dict[str, dict[str, Any]]:
-    """`bench_models` at the reference size, then at the large size."""
+    """`bench_models` at the reference size, then at the large size; then the nightly
+    incremental build of one new day on a short and on a long history."""
     results: dict[str, dict[str, Any]] = {}
     runs = (
         ("models_reference", sizes.reference_status_logs, sizes.reference_dispatches),
@@ -149,6 +150,16 @@ def model_scenarios(sizes: BenchSizes) -> dict[str, dict[str, Any]]:
             lambda label: _models_record(label, "models_synthetic", payload),  # noqa: B023
         )
         results[key].update(payload)
+    for key, days in zip(("models_nightly_short", "models_nightly_long"),
+                         sizes.nightly_history_days, strict=True):  # fmt: skip
+        log.info(
+            "models: nightly build of one day on %d days x %d EVSEs", days, sizes.nightly_evses
+        )
+        nightly = {"history_days": days, "evses": sizes.nightly_evses}
+        results[key] = _guarded(
+            f"nightly on {days} d",
+            lambda label: _models_record(label, "models_nightly", nightly),  # noqa: B023
+        )
     return results
 
 

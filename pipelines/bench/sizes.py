@@ -21,6 +21,9 @@ class BenchSizes:
         scaling_days: days of history each memory-scaling backfill reads.
         models_status_logs: synthetic status logs of the large models benchmark.
         models_dispatches: synthetic dispatch attempts of the large models benchmark.
+        nightly_evses: the fleet of the nightly (incremental) models benchmark.
+        nightly_history_days: the short and the long history that benchmark builds one new
+            day on top of (goal: the long one's nightly build takes at most 1.5x the short).
         models_reference_fraction: size of the reference models benchmark relative to the
             large one (the linearity check compares the two: 5M vs 20M by default).
         seed: seed of the simulated world.
@@ -35,6 +38,8 @@ class BenchSizes:
     models_status_logs: int = 20_000_000
     models_dispatches: int = 1_000_000
     models_reference_fraction: float = 0.25
+    nightly_evses: int = 500
+    nightly_history_days: tuple[int, int] = (7, 365)
     seed: int = 42
     quick: bool = False
 
@@ -57,6 +62,7 @@ class BenchSizes:
         return {
             **asdict(self),
             "scaling_evses": list(self.scaling_evses),
+            "nightly_history_days": list(self.nightly_history_days),
             "reference_status_logs": self.reference_status_logs,
             "reference_dispatches": self.reference_dispatches,
             "simulator_start": SIMULATOR_START.isoformat(),
@@ -72,5 +78,7 @@ QUICK = BenchSizes(
     scaling_days=1,
     models_status_logs=2_000_000,
     models_dispatches=100_000,
+    nightly_evses=10,
+    nightly_history_days=(2, 7),
     quick=True,
 )

@@ -111,7 +111,17 @@ def _models(scenarios: dict[str, dict[str, Any]]) -> list[str]:
                          _n(r.get("status_logs")), _n(r.get("dispatches")),
                          _f(r.get("generate_seconds")), _f(r.get("build_seconds")),
                          _f(r.get("check_seconds")), _n(r.get("peak_rss_mb"))])  # fmt: skip
-    return _grid(headers, rows)
+    nightly = [scenarios[k] for k in ("models_nightly_short", "models_nightly_long")
+               if k in scenarios and "nightly_build_seconds" in scenarios[k]]  # fmt: skip
+    lines = _grid(headers, rows)
+    if nightly:
+        lines += ["", *_grid(
+            ("nightly build", "EVSEs", "status logs", "full build s", "nightly build s"),
+            [[r["label"], _n(r.get("evses")), _n(r.get("status_logs")),
+              _f(r.get("full_build_seconds")), _f(r.get("nightly_build_seconds"))]
+             for r in nightly],
+        )]  # fmt: skip
+    return lines
 
 
 def _target_line(target: dict[str, Any]) -> str:

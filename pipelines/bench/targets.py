@@ -14,6 +14,7 @@ MIN_ROWS_PER_SECOND = 20_000.0
 MAX_RSS_GROWTH = 1.20
 MAX_MODEL_SECONDS = 60.0
 MAX_SCALING_EXPONENT = 1.1  # build time ~ size^k; k <= 1.1 counts as linear
+MAX_NIGHTLY_GROWTH = 1.5  # issue 11: the nightly build on a year of history vs a week
 
 
 def evaluate_targets(scenarios: Scenarios) -> list[dict[str, Any]]:
@@ -35,6 +36,8 @@ def evaluate_targets(scenarios: Scenarios) -> list[dict[str, Any]]:
          lambda s: float(s["models_synthetic"]["build_seconds"]), lambda v: v < MAX_MODEL_SECONDS),
         ("models scaling exponent (reference -> large)", f"<= {MAX_SCALING_EXPONENT:g}",
          _scaling_exponent, lambda v: v <= MAX_SCALING_EXPONENT),
+        ("nightly models build, long / short history", f"<= {MAX_NIGHTLY_GROWTH:g}",
+         _nightly_growth, lambda v: v <= MAX_NIGHTLY_GROWTH),
     ]  # fmt: skip
     results = []
     for name, target, measure, met in checks:
@@ -65,6 +68,11 @@ def _ratio(scenarios: Scenarios) -> float:
 def _rss_growth(scenarios: Scenarios) -> float:
     small = float(scenarios["memory_small"]["peak_rss_mb"])
     return float(scenarios["memory_large"]["peak_rss_mb"]) / small
+
+
+def _nightly_growth(scenarios: Scenarios) -> float:
+    long = float(scenarios["models_nightly_long"]["nightly_build_seconds"])
+    return long / float(scenarios["models_nightly_short"]["nightly_build_seconds"])
 
 
 def _scaling_exponent(scenarios: Scenarios) -> float:

@@ -25,6 +25,7 @@ RUNNERS = {
     "models_synthetic": "pipelines.bench.model_runs:time_synthetic_models",
     "pad_history": "pipelines.bench.history:pad_history",
     "report": "pipelines.bench.report_timing:time_report_worker",
+    "models_nightly": "pipelines.bench.model_runs:time_nightly_models",
 }
 
 

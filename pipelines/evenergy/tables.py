@@ -14,6 +14,7 @@ from typing import Any, Literal
 import orjson
 import pyarrow as pa
 import pyarrow.compute
+from dlt.common.schema.typing import TColumnSchema
 
 from pipelines.evenergy.parsing import parse_timestamp, ref_id, ref_url
 
@@ -55,7 +56,7 @@ class TableSpec:
     injected: tuple[str, ...] = ()  # columns filled from the partition, not from the row
     dropped: frozenset[str] = field(default_factory=frozenset)  # API fields replaced by a column
 
-    def dlt_columns(self) -> dict[str, dict[str, Any]]:
+    def dlt_columns(self) -> dict[str, TColumnSchema]:
         """Column hints for `@dlt.resource(columns=...)`."""
         return {
             c.name: {"data_type": _DLT_TYPES[c.kind], "nullable": c.name not in self.primary_key}

@@ -72,7 +72,9 @@ def test_baselines_models_and_targets_are_reported(bench):
         assert scenarios[key]["build_seconds"] > 0, key
         assert scenarios[key]["peak_rss_mb"] > 0, key
     assert scenarios["models_loaded"]["failed_checks"] == []
-    assert len(result["targets"]) == 8
+    for key in ("models_nightly_short", "models_nightly_long"):
+        assert scenarios[key]["nightly_build_seconds"] > 0, key
+    assert len(result["targets"]) == 9
     assert all(target["value"] is not None for target in result["targets"])
     assert result["machine"]["nproc"] > 0
 

@@ -1,13 +1,15 @@
 """Hand-built raw ``evenergy`` tables in a temporary DuckDB file, for the SQL model tests.
 
-The raw schema below is written out from the loader's contract, not taken from the code under
-test. The rows cover every outcome and edge the models define; sql/README.md and the expected
+The raw schema comes from ``pipelines.evenergy.tables.raw_tables_ddl``, the DDL the loader
+itself declares (so the fixture cannot drift from what dlt creates); the rows are written by
+hand. The rows cover every outcome and edge the models define; sql/README.md and the expected
 rows in the test modules say which attempt exercises which rule. Times are UTC:
 ``at("1 10:15")`` is 2024-06-01 10:15:00+00, ``at("2 09:58")`` is 2024-06-02 09:58:00+00.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ import duckdb
 import pytest
 
 from pipelines.evenergy.tables import raw_tables_ddl
-from pipelines.models import build_models
+from pipelines.models import build_database
 
 RAW_DDL = raw_tables_ddl()  # the raw tables exactly as the load declares them
 
@@ -249,18 +251,46 @@ def load_raw_fixture(conn: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB file of its own holding the hand-built raw tables."""
+    """A DuckDB file of its own holding the hand-built raw tables (nothing built)."""
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     load_raw_fixture(conn)
     yield conn
     conn.close()
 
 
+@pytest.fixture(scope="session")
+def built_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture warehouse with every model built and tested with the default parameters,
+    once per session (a dbt build costs seconds). Do not change it: copy it (``built_copy``)."""
+    path = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        load_raw_fixture(conn)
+    build_database(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_shared(built_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the built fixture warehouse, shared by the session: read only."""
+    conn = duckdb.connect(str(built_path))
+    yield conn
+    conn.close()
+
+
 @pytest.fixture
-def built(warehouse: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """The fixture warehouse with every model built with the default parameters."""
-    build_models(warehouse)
-    return warehouse
+def built(
+    built_shared: duckdb.DuckDBPyConnection, built_path: Path, tmp_path: Path
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The fixture warehouse with every model built with the default parameters: a copy of
+    the session's build, the test's own to change. Same file name: dbt-duckdb's views name
+    the file's catalog."""
+    built_shared.execute("checkpoint")
+    copy = tmp_path / "copy" / built_path.name
+    copy.parent.mkdir()
+    shutil.copyfile(built_path, copy)
+    conn = duckdb.connect(str(copy))
+    yield conn
+    conn.close()
 
 
 def rows_by_key(

@@ -128,7 +128,7 @@ EVSES: dict[str, tuple[Any, ...]] = {
 
 EVSE_COLUMNS = ("cpid", "make_name", "model_name", "first_attempt_at", "last_attempt_at")
 
-# (evse_id, date): make_name, count_status_logs, max_gap_seconds,
+# (evse_id, date): make_name, count_samples, max_gap_seconds,
 #                  median_late_arrival_seconds, max_late_arrival_seconds, is_charging_null_share
 HEALTH: dict[tuple[str, date], tuple[Any, ...]] = {
     # 10:15 to 10:55
@@ -148,11 +148,14 @@ HEALTH: dict[tuple[str, date], tuple[Any, ...]] = {
     ("evse_f", D2): ("Acme", 5, 2700.0, 600.0, 600.0, 0.0),
     # a single sample: no gap; 3 hours late; is_charging unknown
     ("evse_g", D1): ("Hypervolt", 1, N, 10800.0, 10800.0, 1.0),
+    # silent on the last loaded day (the fleet grid): present, zero samples
+    ("evse_e", D2): ("EO", 0, N, N, N, N),
+    ("evse_g", D2): ("Hypervolt", 0, N, N, N, N),
 }
 
 HEALTH_COLUMNS = (
     "make_name",
-    "count_status_logs",
+    "count_samples",
     "max_gap_seconds",
     "median_late_arrival_seconds",
     "max_late_arrival_seconds",
@@ -169,16 +172,18 @@ def _close(actual: dict[str, Any], expected: dict[str, Any]) -> None:
             assert actual[column] == value, column
 
 
-def test_daily_dispatch_effectiveness(built):
-    rows = rows_by_key(built, "select * from analytics.daily_dispatch_effectiveness", key_columns=2)
+def test_daily_dispatch_effectiveness(built_shared):
+    rows = rows_by_key(
+        built_shared, "select * from analytics.daily_dispatch_effectiveness", key_columns=2
+    )
     assert set(rows) == set(DAILY)
     for key, values in DAILY.items():
         expected = dict(zip(MEASURE_COLUMNS, values, strict=True))
         _close({c: rows[key][c] for c in MEASURE_COLUMNS}, expected)
 
 
-def test_evse_dispatch_effectiveness(built):
-    rows = rows_by_key(built, "select * from analytics.evse_dispatch_effectiveness")
+def test_evse_dispatch_effectiveness(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.evse_dispatch_effectiveness")
     # only EVSEs with an attempt; evse_g has none, and a vehicle-only attempt has no EVSE
     assert set(rows) == set(EVSES)
     for evse_id, values in EVSES.items():
@@ -186,19 +191,84 @@ def test_evse_dispatch_effectiveness(built):
         _close({c: rows[evse_id][c] for c in expected}, expected)
 
 
-def test_the_charger_that_ignores_commands_stands_out(built):
-    worst = built.execute(
+def test_the_charger_that_ignores_commands_stands_out(built_shared):
+    worst = built_shared.execute(
         "select evse_id from analytics.evse_dispatch_effectiveness "
         "where count_not_complied > 0 order by compliance_rate, evse_id"
     ).fetchall()
     assert worst == [("evse_f",)]
 
 
-def test_evse_reporting_health(built):
-    rows = rows_by_key(built, "select * from analytics.evse_reporting_health", key_columns=2)
+def test_evse_reporting_health(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.evse_reporting_health", key_columns=2)
     assert set(rows) == set(HEALTH)
     for key, values in HEALTH.items():
         expected = dict(zip(HEALTH_COLUMNS, values, strict=True))
         _close({c: rows[key][c] for c in HEALTH_COLUMNS}, expected)
     assert rows[("evse_b", D2)]["first_sampled_at"] == at("2 09:00")
     assert rows[("evse_b", D2)]["last_sampled_at"] == at("2 10:05")
+    # the newest sample is 2 22:05: day 2's end plus the 6 h upload delay is still ahead
+    assert {key: row["is_provisional"] for key, row in rows.items()} == {
+        key: key[1] == D2 for key in HEALTH
+    }
+
+
+def test_daily_fleet_reporting(built_shared):
+    rows = rows_by_key(built_shared, "select * from analytics.daily_fleet_reporting")
+    # day 1: evse_a, b, c, e and g have appeared, all report; day 2: evse_d and f join,
+    # evse_e and g are silent
+    assert {d: (r["count_fleet_evses"], r["count_reporting_evses"]) for d, r in rows.items()} == {
+        D1: (5, 5),
+        D2: (7, 5),
+    }
+    assert rows[D2]["share_reporting"] == pytest.approx(5 / 7)
+    assert (rows[D1]["is_provisional"], rows[D2]["is_provisional"]) == (False, True)
+    daily = built_shared.execute(
+        "select date, count_fleet_evses, count_reporting_evses, share_reporting, is_provisional "
+        "from analytics.daily_dispatch_effectiveness order by all"
+    ).fetchall()
+    assert daily == [
+        (D1, 5, 5, 1.0, False),
+        (D1, 5, 5, 1.0, False),
+        (D2, 7, 5, pytest.approx(5 / 7), True),
+        (D2, 7, 5, pytest.approx(5 / 7), True),
+    ]
+
+
+# (date, device_type, make_name): count_attempts, count_complied, count_not_complied,
+#   count_charger_failures, count_vehicle_failures; from the classification in
+#   test_dispatch_effectiveness.py
+BY_MAKE: dict[tuple[date, str, str], tuple[int, ...]] = {
+    (D1, "EVSE", "Zappi"): (4, 0, 0, 0, 0),  # D01 D06 D07 D08
+    (D1, "EVSE", "Wallbox"): (4, 1, 0, 0, 0),  # D03 D04 D05 D12
+    (D1, "EVSE", "Ohme"): (3, 3, 0, 0, 1),  # D13 D14 D16
+    (D1, "EVSE", "EO"): (1, 1, 0, 0, 1),  # D15
+    (D1, "VEHICLE", "(unknown)"): (1, 0, 0, 0, 0),  # D02: no EVSE
+    (D2, "EVSE", "Zappi"): (1, 0, 0, 0, 0),  # D09
+    (D2, "EVSE", "Wallbox"): (2, 0, 0, 0, 0),  # D10 D11
+    (D2, "EVSE", "Ohme"): (2, 1, 0, 0, 0),  # D17 (unknown) D21
+    (D2, "EVSE", "Acme"): (2, 0, 2, 2, 0),  # D19 D20
+    (D2, "VEHICLE", "Zappi"): (1, 0, 0, 0, 0),  # D18: a vehicle command on evse_a
+}
+
+
+def test_daily_dispatch_effectiveness_by_make(built_shared):
+    rows = rows_by_key(
+        built_shared, "select * from analytics.daily_dispatch_effectiveness_by_make", key_columns=3
+    )
+    columns = (
+        "count_attempts",
+        "count_complied",
+        "count_not_complied",
+        "count_charger_failures",
+        "count_vehicle_failures",
+    )
+    assert {k: tuple(r[c] for c in columns) for k, r in rows.items()} == BY_MAKE
+    # the same measures as the daily mart, summed over the makes
+    totals = built_shared.execute(
+        "select date, device_type, sum(count_attempts), sum(count_complied) "
+        "from analytics.daily_dispatch_effectiveness_by_make group by all "
+        "except select date, device_type, count_attempts, count_complied "
+        "from analytics.daily_dispatch_effectiveness"
+    ).fetchall()
+    assert totals == []

@@ -12,8 +12,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import ModelParams, build_models
-from tests.sql.conftest import F, N, T, at, rows_by_key
+from pipelines.models import ModelParams
+from pipelines.transform import build
+from pipelines.warehouse import ensure_tables
+from tests.sql.conftest import F, N, T, at, load_raw_fixture, rows_by_key
 
 KEY = ("charging_sub_session_id", "internal_command_id", "logged_at")
 
@@ -263,8 +265,8 @@ def _expected(cmd: str) -> dict[str, Any]:
     return expected
 
 
-def test_one_row_per_deduplicated_dispatcher_log(built):
-    rows = built.execute(
+def test_one_row_per_deduplicated_dispatcher_log(built_shared):
+    rows = built_shared.execute(
         f"select {', '.join(KEY)} from analytics.dispatch_effectiveness order by all"
     ).fetchall()
     assert len(rows) == 21 == len(set(rows))  # cmd-06 was loaded twice
@@ -272,24 +274,26 @@ def test_one_row_per_deduplicated_dispatcher_log(built):
 
 
 @pytest.mark.parametrize("cmd", sorted(STATE_CHANGE))
-def test_every_attempt_matches_the_hand_written_row(built, cmd):
-    row = _model(built)[cmd]
+def test_every_attempt_matches_the_hand_written_row(built_shared, cmd):
+    row = _model(built_shared)[cmd]
     actual = {column: row[column] for column in _expected(cmd)}
     assert actual == _expected(cmd)
 
 
-def test_columns_are_the_documented_ones(built):
+def test_columns_are_the_documented_ones(built_shared):
     names = [
-        d[0] for d in built.execute("select * from analytics.dispatch_effectiveness").description
+        d[0]
+        for d in built_shared.execute("select * from analytics.dispatch_effectiveness").description
     ]
     assert names[:3] == list(KEY)
     documented = {*KEY, *STATE_CHANGE_COLUMNS, *TARGET_COLUMNS, *MEASURE_COLUMNS}
     documented |= {"reason_not_sent", "pre_age_seconds", "count_window_samples"}
+    documented |= {"date", "make_name", "model_name", "is_provisional"}  # issue 10
     assert set(names) == documented
 
 
-def test_diagnostic_columns(built):
-    rows = _model(built)
+def test_diagnostic_columns(built_shared):
+    rows = _model(built_shared)
     assert rows["cmd-04"]["pre_age_seconds"] == 901.0
     assert rows["cmd-10"]["pre_age_seconds"] == 0.0
     assert rows["cmd-02"]["pre_age_seconds"] is None
@@ -320,26 +324,60 @@ PARAMETER_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def built_with(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The fixture's dispatch_effectiveness rows (and model_parameters) built with each
+    parameter change of PARAMETER_CASES on its own: one warehouse rebuilt in turn (the
+    changed parameters force a full refresh each time; one dbt target keeps parsing cheap),
+    the models only."""
+    path = tmp_path_factory.mktemp("parameters") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        load_raw_fixture(conn)
+        ensure_tables(conn)
+    changes = {(p, v) for p, v, *_ in PARAMETER_CASES} | {("response_window_minutes", 15)}
+    results: dict[Any, Any] = {}
+    for parameter, value in sorted(changes):
+        params = ModelParams(**{parameter: value})
+        variables = {**params.variables(), "lookback_seconds": 6 * 3600.0}
+        run = build(
+            path,
+            variables,
+            select="+dispatch_effectiveness model_parameters",
+            exclude="resource_type:test",
+        )
+        assert run.full_refresh and {n.status for n in run.nodes} == {"success"}
+        with duckdb.connect(str(path)) as conn:
+            results[parameter, value] = (
+                _model(conn),
+                rows_by_key(conn, "select 1, * from analytics.model_parameters")[1],
+            )
+    return results
+
+
 @pytest.mark.parametrize(
     ("parameter", "value", "cmd", "column", "default", "changed"), PARAMETER_CASES
 )
-def test_parameters_change_the_result(warehouse, parameter, value, cmd, column, default, changed):
-    build_models(warehouse)
-    assert _model(warehouse)[cmd][column] == default
-    build_models(warehouse, ModelParams(**{parameter: value}))
-    assert _model(warehouse)[cmd][column] == changed
-    recorded = warehouse.execute("select * from analytics.model_parameters").fetchall()
-    assert len(recorded) == 1
+def test_parameters_change_the_result(
+    built_shared, built_with, parameter, value, cmd, column, default, changed
+):
+    assert _model(built_shared)[cmd][column] == default
+    rows, recorded = built_with[parameter, value]
+    assert rows[cmd][column] == changed
+    assert recorded[parameter.replace("_minutes", "_seconds")] == (
+        value * 60 if parameter.endswith("_minutes") else value
+    )
 
 
-def test_parameters_are_recorded_in_seconds(warehouse):
-    build_models(warehouse, ModelParams(response_window_minutes=5, staleness_minutes=20))
-    row = rows_by_key(warehouse, "select 1, * from analytics.model_parameters")[1]
+def test_parameters_are_recorded_in_seconds(built_with):
+    _, row = built_with["response_window_minutes", 5]
+    data_through = row.pop("data_through")
     assert row == {
         "1": 1,
         "response_window_seconds": 300.0,
-        "staleness_seconds": 1200.0,
+        "staleness_seconds": 900.0,
         "rate_change_watts": 500.0,
         "current_tolerance_milliamps": 1000.0,
         "nominal_voltage_volts": 230.0,
+        "lookback_seconds": 21600.0,
     }
+    assert data_through == at("2 22:05")  # the newest status log of the fixture

@@ -7,7 +7,8 @@ Two independent checks of ``analytics.dispatch_effectiveness``:
 - against the simulator's ground truth (``World.dispatch_truth``): for sent EVSE commands that
   asked for a change, ``compliance`` must agree with whether the charger applied the command
   (the issue's acceptance figure, at least 98 %); the state-change ``outcome``'s agreement
-  with ``applied`` is measured on the same set and reported, not asserted.
+  with ``applied`` is measured on the same set, reported, and held above a floor (it was
+  76.1 / 74.3 / 64.6 % on seeds 7 / 11 / 2024: a drop means the measure changed).
 
 Run with ``-s`` to see the agreement figures; they are also recorded as junit properties.
 """
@@ -24,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import ModelParams, build_and_check
+from pipelines.models import build_models
 from pipelines.simulator import SimulatorConfig, SimulatorServer
 from tests.pipelines.conftest import START, Harness
 from tests.sql.reference_outcomes import (
@@ -43,6 +44,8 @@ FIRST_RUN = START + timedelta(days=2, hours=1)
 NOW = START + timedelta(days=3)
 KEY = ("charging_sub_session_id", "internal_command_id", "logged_at")
 MIN_COMPLIANCE_AGREEMENT = 0.98
+# the state-change outcome's agreement, per seed: 1.5 points under what it measured
+MIN_OUTCOME_AGREEMENT = {7: 0.746, 11: 0.728, 2024: 0.631}
 
 
 @dataclass
@@ -99,7 +102,7 @@ def fleet(
         }
     conn = duckdb.connect(str(harness.database))
     try:
-        build_and_check(conn, ModelParams())
+        build_models(conn)
         result = conn.execute("select * from analytics.dispatch_effectiveness")
         names = [d[0] for d in result.description]
         model_rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
@@ -175,14 +178,14 @@ def _differences(
 
 
 def test_reference_agrees_with_the_models_on_the_hand_built_rows(
-    built: duckdb.DuckDBPyConnection,
+    built_shared: duckdb.DuckDBPyConnection,
 ) -> None:
     """The reference itself, on the edge cases of tests/sql/conftest.py (duplicate loads,
     boundaries exactly at W, S, R and T, null samples, retried commands)."""
-    result = built.execute("select * from analytics.dispatch_effectiveness")
+    result = built_shared.execute("select * from analytics.dispatch_effectiveness")
     names = [d[0] for d in result.description]
     model_rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-    reference = reference_outcomes(built)
+    reference = reference_outcomes(built_shared)
     assert len(reference) == len(model_rows) == 21
     differing = _differences(model_rows, reference)
     assert not differing, "\n".join(differing[:5])
@@ -345,3 +348,4 @@ def test_compliance_agrees_with_the_simulators_truth(
 
     assert agreement.commands >= 300, agreement.summary()
     assert agreement.compliance_rate >= MIN_COMPLIANCE_AGREEMENT, agreement.summary()
+    assert agreement.outcome_rate >= MIN_OUTCOME_AGREEMENT[fleet.seed], agreement.summary()

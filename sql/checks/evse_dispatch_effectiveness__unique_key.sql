@@ -1,8 +1,0 @@
--- evse_dispatch_effectiveness: the key (evse_id) is unique.
--- Returns one row per duplicated key.
-select
-    evse_id,
-    count(*) as count_rows,
-from analytics.evse_dispatch_effectiveness
-group by evse_id
-having count(*) > 1

@@ -1,0 +1,22 @@
+-- dispatch_effectiveness: exactly one row per (deduplicated) dispatcher log, so no join fanned
+-- out or dropped attempts. Returns one row when the counts differ.
+with
+
+dispatcher_logs as (
+
+    select count(*) as count_rows from {{ ref('stg_dispatcher_logs') }}
+
+),
+
+dispatch_effectiveness as (
+
+    select count(*) as count_rows from {{ ref('dispatch_effectiveness') }}
+
+)
+
+select
+    dispatcher_logs.count_rows as count_dispatcher_logs,
+    dispatch_effectiveness.count_rows as count_dispatch_effectiveness,
+from dispatcher_logs
+cross join dispatch_effectiveness
+where dispatcher_logs.count_rows <> dispatch_effectiveness.count_rows
