@@ -14,7 +14,7 @@ from typing import Any, Literal
 import orjson
 import pyarrow as pa
 import pyarrow.compute
-from dlt.common.schema.typing import TColumnSchema
+from dlt.common.schema.typing import TColumnSchema, TDataType
 
 from pipelines.evenergy.parsing import parse_timestamp, ref_id, ref_url
 
@@ -29,7 +29,14 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "json": pa.string(),
 }
 # json fields (lists of labels, grid feeds) are kept as JSON text: one column, any shape.
-_DLT_TYPES = {**{kind: kind for kind in _ARROW_TYPES}, "json": "text"}
+_DLT_TYPES: dict[str, TDataType] = {
+    "text": "text",
+    "bool": "bool",
+    "bigint": "bigint",
+    "double": "double",
+    "timestamp": "timestamp",
+    "json": "text",
+}
 
 
 @dataclass(frozen=True)
