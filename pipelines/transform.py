@@ -107,6 +107,9 @@ def work_dir(database: Path) -> Path:
     return database.resolve().parent / f".{database.name}.dbt"
 
 
+MODELS_MEMORY_LIMIT = "2GB"
+
+
 def dbt_args(database: Path, *command: str) -> list[str]:
     """The dbt arguments that run ``command`` on ``database``, writing its profile first.
 
@@ -131,6 +134,9 @@ def dbt_args(database: Path, *command: str) -> list[str]:
                     "schema": SCHEMA,
                     # DuckDB parallelizes each query itself; one dbt thread keeps one writer
                     "threads": 1,
+                    # DuckDB's default is 80 % of RAM: a full refresh over 20M status logs
+                    # peaked at 7.3 GB uncapped; capped, its joins and sorts spill instead
+                    "settings": {"memory_limit": MODELS_MEMORY_LIMIT},
                 }
             },
         }
@@ -172,11 +178,33 @@ def invoke(database: Path, *command: str) -> Any:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     started = time.perf_counter()
-    result = dbtRunner().invoke(dbt_args(database, *command))
+    try:
+        result = dbtRunner().invoke(dbt_args(database, *command))
+    finally:
+        _release(database)
     logger.debug("dbt %s: %.2f s", command[0], time.perf_counter() - started)
     if result.exception is not None:
         raise DbtFailed(f"dbt {command[0]} failed: {_one_line(result.exception)}")
     return result
+
+
+def _release(database: Path) -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open for the process after a command.
+
+    Left open, the build's last writes stay in the WAL (a file copy of the warehouse would
+    miss them), the file stays locked against other processes (an analyst, the next step),
+    and a later `duckdb.connect` with other settings fails in this process.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment is not None:
+        try:
+            environment.close()
+        except Exception as error:  # closing must not hide the command's own outcome
+            logger.warning("closing dbt's connection to %s: %s", database, error)
 
 
 def build(
