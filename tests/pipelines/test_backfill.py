@@ -127,11 +127,15 @@ def _run_and_kill(simulator: SimulatorServer, env: dict[str, str], workdir: Path
     """Run the CLI and SIGKILL it while it extracts its second load package (the first is
     loaded): what the kill may lose is the requests of the package under way."""
     started = simulator.request_count
-    live = LiveProcess.start(["run", "--no-models", "--max-duration", "60s"], env, workdir)
+    # -v: the run logs each package it loads (without it, one line for the whole run)
+    live = LiveProcess.start(["-v", "run", "--no-models", "--max-duration", "60s"], env, workdir)
     loaded: list[int] = []
 
     def mid_second_package() -> bool:
-        if not loaded and any(line.startswith("load:") or " load: " in line for line in live.lines):
+        if not loaded and any(
+            "pipelines.evenergy_pipeline: package " in line and " loaded in " in line
+            for line in live.lines
+        ):
             loaded.append(simulator.request_count)
         return bool(loaded) and simulator.request_count >= loaded[0] + 3
 
