@@ -11,7 +11,7 @@ import dlt
 
 from pipelines import exit_codes
 from pipelines.errors import SettingError
-from pipelines.evenergy_pipeline import database_path, make_pipeline
+from pipelines.evenergy_pipeline import database_path, loads_into_lake, make_pipeline
 from pipelines.logs import Progress, emit
 from pipelines.nightly import NightlyOptions, build_and_export, model_params, run_nightly
 from pipelines.preflight import check_warehouse
@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         full_refresh=args.full_refresh,
     )
     pipeline = make_pipeline()
-    check_warehouse(database_path(pipeline), write=True, must_exist=False)
+    if not loads_into_lake(pipeline):
+        check_warehouse(database_path(pipeline), write=True, must_exist=False)
     if options.build_models:
         model_params()  # a wrong [models] setting is refused before the load, not after it
     return run_nightly(pipeline, options, _progress(), **overrides)
