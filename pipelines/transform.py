@@ -236,7 +236,7 @@ def build(
         load_id, data_through = _watermarks(conn)
         why = _full_refresh_reason(previous, parameters, full_refresh)
         if why:
-            logger.info("models: full refresh (%s)", why)
+            logger.debug("full refresh of the models (%s)", why)  # cron: one line per phase
         since = (None, None) if why or previous is None else (previous[2], previous[3])
         conn.execute(f"delete from {STATE_TABLE}")
         conn.execute(
