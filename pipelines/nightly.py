@@ -16,11 +16,9 @@ from typing import Any
 
 import dlt
 import duckdb
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines import exit_codes
-from pipelines.errors import OperatorError, SettingError
-from pipelines.evenergy import ConfigurationError
+from pipelines.errors import SettingError, explain
 from pipelines.evenergy_pipeline import (
     LoadOutcome,
     database_path,
@@ -28,7 +26,7 @@ from pipelines.evenergy_pipeline import (
     loads_into_lake,
     run_lock_path,
 )
-from pipelines.lock import RunLock, wait_for_warehouse
+from pipelines.lock import AlreadyRunning, RunLock, wait_for_warehouse
 from pipelines.logs import Progress, SecretRedactor
 from pipelines.run_history import (
     CHECKS_FAILED,
@@ -236,14 +234,12 @@ def _load_outcome(code: int) -> str:
 
 
 def _exit_code_of(error: BaseException) -> int:
-    """The exit code the command line gives `error` (pipelines.cli maps them the same way)."""
-    if isinstance(error, OperatorError):
-        return error.exit_code
-    if isinstance(error, ConfigurationError | ConfigFieldMissingException):
-        return exit_codes.USAGE
-    return exit_codes.FAILED
+    """The exit code the command line gives `error` (the same `pipelines.errors.explain`)."""
+    if isinstance(error, AlreadyRunning):
+        return exit_codes.LOCKED
+    return explain(error).exit_code
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The line the command line prints for `error`."""
+    return str(explain(error)).splitlines()[0]

@@ -54,7 +54,8 @@ def test_runs_from_root_a_temporary_directory_and_the_project_load_the_same_way(
         for step, cwd in enumerate((Path("/"), PROJECT, elsewhere, Path("/"))):
             if step:
                 simulator.clock.advance(timedelta(hours=6))
-            result = run_cli(["run"], env, cwd)
+            last = step == 3  # the models once, at the end: the load is what a directory broke
+            result = run_cli(["run"] if last else ["run", "--no-models"], env, cwd)
             assert result.returncode == exit_codes.OK, (cwd, result.stderr)
             assert _lineage_nulls(database) == 0, cwd
         assert_warehouse_matches(database, expected_rows(simulator, config.start))
