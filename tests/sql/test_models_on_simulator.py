@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -59,6 +59,8 @@ class Fleet:
     reference: dict[AttemptKey, ReferenceOutcome]
     uploads: dict[str, list[tuple[datetime, datetime]]]
     """Per EVSE, every status log of the whole simulated period: (sampled_at, logged_at)."""
+    grid: dict[tuple[str, Any], int]
+    """analytics.evse_reporting_health: (evse_id, date) -> count_samples."""
 
     def window_settled(self, evse_id: str, logged_at: datetime, window: timedelta) -> bool:
         """Whether every sample of (logged_at, logged_at + window] was uploaded by ``now``."""
@@ -107,9 +109,44 @@ def fleet(
         names = [d[0] for d in result.description]
         model_rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         reference = reference_outcomes(conn, DEFAULT_PARAMS)
-        yield Fleet(seed, now, truth, model_rows, reference, uploads)
+        grid = {
+            (evse_id, day): count
+            for evse_id, day, count in conn.execute(
+                "select evse_id, date, count_samples from analytics.evse_reporting_health"
+            ).fetchall()
+        }
+        yield Fleet(seed, now, truth, model_rows, reference, uploads, grid)
     finally:
         conn.close()
+
+
+# ---- the fleet x day grid against the simulator ----------------------------------------------
+
+
+def test_the_fleet_grid_has_every_evse_day_from_first_sample_to_the_last_loaded_day(
+    fleet: Fleet,
+) -> None:
+    """One row per EVSE and UTC day from its first status log to the newest loaded day, with
+    the day's sample count, zero on a silent day: computed here from the simulator's own
+    record of what was uploaded by the last run."""
+    visible = {
+        evse_id: [sampled for sampled, uploaded in rows if uploaded <= fleet.now]
+        for evse_id, rows in fleet.uploads.items()
+    }
+    visible = {evse_id: samples for evse_id, samples in visible.items() if samples}
+    last_day = max(max(samples) for samples in visible.values()).astimezone(UTC).date()
+    expected: dict[tuple[str, Any], int] = {}
+    for evse_id, samples in visible.items():
+        days = Counter(sample.astimezone(UTC).date() for sample in samples)
+        day = min(days)
+        while day <= last_day:
+            expected[(evse_id, day)] = days.get(day, 0)
+            day += timedelta(days=1)
+    assert fleet.grid == expected
+    first_days = {min(s).astimezone(UTC).date() for s in visible.values()}
+    assert len(first_days) > 1 or fleet.seed != 7  # seed 7 has an EVSE joining part-way
+    # (no EVSE of these 3-day worlds is silent for a whole UTC day: the hand-built fixture's
+    # evse_e and evse_g are, tests/sql/test_aggregates.py)
 
 
 # ---- the models against the reference implementation ----------------------------------------
