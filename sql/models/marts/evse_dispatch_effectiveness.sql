@@ -21,9 +21,37 @@ per_evse as (
     select
         evse_id,
 
+        ---------- attempts
+        count(*) as count_attempts,
+        count(*) filter (where is_sent) as count_sent,
         min(logged_at) as first_attempt_at,
         max(logged_at) as last_attempt_at,
-{{ dispatch_counts() }}
+
+        ---------- state change (outcome)
+        count(*) filter (where outcome = 'not_sent') as count_not_sent,
+        count(*) filter (where outcome = 'no_telemetry') as count_no_telemetry,
+        count(*) filter (where outcome = 'effective') as count_effective,
+        count(*) filter (where outcome = 'no_response') as count_no_response,
+        median(response_seconds) as median_response_seconds,
+        quantile_cont(response_seconds, 0.9) as p90_response_seconds,
+
+        ---------- compliance
+        count(*) filter (where compliance = 'no_target') as count_no_target,
+        count(*) filter (where compliance = 'unknown') as count_compliance_unknown,
+        count(*) filter (where compliance = 'complied') as count_complied,
+        count(*) filter (where compliance = 'not_complied') as count_not_complied,
+        median(compliance_seconds) as median_compliance_seconds,
+
+        ---------- target_outcome
+        count(*) filter (where target_outcome = 'no_telemetry') as count_target_no_telemetry,
+        count(*) filter (where target_outcome = 'held') as count_target_held,
+        count(*) filter (where target_outcome = 'reached') as count_target_reached,
+        count(*) filter (where target_outcome = 'not_reached') as count_target_not_reached,
+        median(target_response_seconds) as median_target_response_seconds,
+
+        ---------- failure side
+        count(*) filter (where failure_side = 'charger') as count_charger_failures,
+        count(*) filter (where failure_side = 'vehicle') as count_vehicle_failures,
 
     from dispatch_effectiveness
     where evse_id is not null
