@@ -69,7 +69,7 @@ def explain(error: BaseException) -> OperatorError:
     """
     if isinstance(error, OperatorError):
         return error
-    chain = list(_chain(error))
+    chain = list(causes(error))
     return (
         _from_types(chain)
         or _from_environment(chain)
@@ -80,7 +80,7 @@ def explain(error: BaseException) -> OperatorError:
     )
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def causes(error: BaseException) -> Iterator[BaseException]:
     """The error and what it wraps, outermost first (dlt's `exception`/`inner_exc`
     attributes, then `__cause__` and `__context__`)."""
     seen: set[int] = set()

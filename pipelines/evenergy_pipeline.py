@@ -23,7 +23,7 @@ from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import lake
-from pipelines.errors import RunFailed, SettingError
+from pipelines.errors import RunFailed, SettingError, causes
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
@@ -291,30 +291,20 @@ def _load(pipeline: dlt.Pipeline) -> LoadInfo:
 def describe_load_failure(failure: BaseException, destination: str) -> str:
     """One line: why the load into `destination` (`describe_destination`) failed, and the
     remedy."""
-    text = _root_message(failure)
+    chain = list(causes(failure))  # dlt wraps the DuckDB error: look at every layer
+    messages = " ".join(str(error) for error in chain)
     kept = "the package is kept and loads first on the next run"
-    if "Out of Memory" in text:
+    if "Out of Memory" in messages:
         limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
         return (
             f"load failed: DuckDB ran out of its memory limit ({limit}): raise "
             f"[destination.duckdb] memory_limit (DESTINATION__DUCKDB__MEMORY_LIMIT); {kept}"
         )
-    if "No space left" in text or "disk is full" in text.lower():
+    if "No space left" in messages or "disk is full" in messages.lower():
         return f"load failed: disk full where the {destination} lives: free space; {kept}"
-    return f"load failed: {text}; {kept}"
-
-
-def _root_message(failure: BaseException) -> str:
-    """The innermost error's first line that says something."""
-    seen: BaseException | None = failure
-    while seen is not None:
-        inner = getattr(seen, "exception", None) or seen.__cause__
-        if not isinstance(inner, BaseException) or inner is seen:
-            break
-        seen = inner
-    lines = [line.strip() for line in str(seen or failure).splitlines() if line.strip()]
+    lines = [line.strip() for line in str(chain[-1]).splitlines() if line.strip()]
     errors = [line for line in lines if "Error" in line or "Exception" in line]
-    return (errors or lines or [type(failure).__name__])[0][:300]
+    return f"load failed: {(errors or lines or [type(chain[-1]).__name__])[0][:300]}; {kept}"
 
 
 def _check_warehouse(pipeline: dlt.Pipeline) -> None:
