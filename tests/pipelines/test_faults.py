@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipelines.simulator import SimulatorServer
-from pipelines.simulator.problems import ApiError
+from pipelines.simulator.http.problems import ApiError
 from tests.pipelines.conftest import Harness, simulator_config
 from tests.pipelines.warehouse import differences
 

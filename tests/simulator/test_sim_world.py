@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from pipelines.simulator import SimulatorConfig, World
-from pipelines.simulator.catalog import LEGACY
-from pipelines.simulator.times import from_us
+from pipelines.simulator.world.catalog import LEGACY
+from pipelines.simulator.world.times import from_us
 
 CONFIG = SimulatorConfig(seed=3, n_evses=40, days=4.0, warm_up=False)
 

@@ -11,7 +11,7 @@ import bisect
 from array import array
 from dataclasses import dataclass, field
 
-from pipelines.simulator.fleet import EvseSpec
+from pipelines.simulator.world.fleet import EvseSpec
 
 NULL_INT = -(2**31)
 NULL_BOOL = -1

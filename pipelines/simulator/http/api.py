@@ -1,6 +1,6 @@
 """The API's endpoints, independent of HTTP: routing a path to a handler that answers from
 the world at the simulated ``now``. Charger-level endpoints live here; world-wide listings
-are in :mod:`pipelines.simulator.queries`."""
+are in :mod:`pipelines.simulator.http.queries`."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipelines.simulator import params, render
-from pipelines.simulator.answer import Answer, page_answer
-from pipelines.simulator.catalog import MAKES_BY_ID, MODELS_BY_ID
-from pipelines.simulator.fleet import EvseSpec
-from pipelines.simulator.pagination import descending_bounds, select_page
-from pipelines.simulator.params import Query
-from pipelines.simulator.problems import bad_parameter, not_found
-from pipelines.simulator.queries import dispatcher_logs, sub_session_page
-from pipelines.simulator.render_session import sub_session
-from pipelines.simulator.times import parse_timestamp
-from pipelines.simulator.world import World
+from pipelines.simulator.http import params
+from pipelines.simulator.http.answer import Answer, page_answer
+from pipelines.simulator.http.pagination import descending_bounds, select_page
+from pipelines.simulator.http.params import Query
+from pipelines.simulator.http.problems import bad_parameter, not_found
+from pipelines.simulator.http.queries import dispatcher_logs, sub_session_page
+from pipelines.simulator.world import render
+from pipelines.simulator.world.catalog import MAKES_BY_ID, MODELS_BY_ID
+from pipelines.simulator.world.fleet import EvseSpec
+from pipelines.simulator.world.render_session import sub_session
+from pipelines.simulator.world.times import parse_timestamp
+from pipelines.simulator.world.world import World
 
 Handler = Callable[[World, Query, int], Answer]
 

@@ -13,13 +13,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pipelines.simulator import render
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.fleet import EvseSpec, build_fleet
-from pipelines.simulator.history import generate_history
-from pipelines.simulator.records import DispatchRecord, History, SubSessionRecord
-from pipelines.simulator.render_session import sub_session as render_sub_session
-from pipelines.simulator.times import US_PER_SECOND, to_us
+from pipelines.simulator.world import render
+from pipelines.simulator.world.fleet import EvseSpec, build_fleet
+from pipelines.simulator.world.history import generate_history
+from pipelines.simulator.world.records import DispatchRecord, History, SubSessionRecord
+from pipelines.simulator.world.render_session import sub_session as render_sub_session
+from pipelines.simulator.world.times import US_PER_SECOND, to_us
 
 logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.ev.energy/v2"

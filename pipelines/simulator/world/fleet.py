@@ -11,15 +11,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipelines.simulator.catalog import (
+from pipelines.simulator.world.catalog import (
     FULL_CURRENT_MA,
     INTEGRATION_WEIGHTS,
     INTEGRATIONS,
     MODELS,
     EvseModel,
 )
-from pipelines.simulator.ids import resource_id
-from pipelines.simulator.times import US_PER_DAY
+from pipelines.simulator.world.ids import resource_id
+from pipelines.simulator.world.times import US_PER_DAY
 
 JOINER_SHARE = 0.10
 _STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue", "Green Way")
