@@ -158,6 +158,8 @@ def generate_history(spec: EvseSpec, seed: int, horizon_us: int, interval_us: in
         sim.add_episode(episode, records)
         subs.extend(records)
     sim.run()
+    if spec.outage_us is not None:  # after the run: the outage changes no other draw
+        table.drop_sampled_between(*spec.outage_us)
     for episode in otg:
         record = _sub_session(rng, spec, episode.segments[0], feeds, False)
         _run_otg(rng, spec, episode, record, horizon_us)

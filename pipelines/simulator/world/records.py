@@ -56,6 +56,17 @@ class StatusTable:
         """Number of rows."""
         return len(self.sampled)
 
+    def drop_sampled_between(self, start: int, end: int) -> None:
+        """Remove the rows sampled in [start, end) (an outage: they never arrive).
+
+        Args:
+            start: First instant removed.
+            end: First instant kept after the removed span.
+        """
+        first, last = bisect.bisect_left(self.sampled, start), bisect.bisect_left(self.sampled, end)
+        for name in self.__slots__:
+            del getattr(self, name)[first:last]
+
     def find_last_at_or_before(self, t: int) -> int:
         """Index of the last row sampled at or before t (-1 if none).
 

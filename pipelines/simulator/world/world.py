@@ -40,7 +40,9 @@ class World:
         self.start_us = to_us(config.start)
         self.horizon_us = to_us(config.horizon)
         self.interval_us = config.sample_interval_seconds * US_PER_SECOND
-        self.specs = build_fleet(config.seed, config.n_evses, self.start_us, self.horizon_us)
+        self.specs = build_fleet(
+            config.seed, config.n_evses, self.start_us, self.horizon_us, config.offline_evses
+        )
         self.specs_by_id = {s.id: s for s in self.specs}
         self.sorted_specs = sorted(self.specs, key=lambda s: s.id)
         self.sorted_ids = [s.id for s in self.sorted_specs]
