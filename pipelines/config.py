@@ -154,6 +154,24 @@ class DuckDbSettings(BaseConfiguration):
     relative to it)."""
 
 
+@configspec
+class PipelineSettings(BaseConfiguration):
+    """`[pipeline]`: where the pipeline loads."""
+
+    destination: str = "duckdb"
+    """"duckdb" (the one-file warehouse) or "ducklake" (dlt's `[destination.ducklake]`
+    configuration then holds the catalog and the storage: README, "DuckLake")."""
+
+
+@configspec
+class DuckLakeSettings(BaseConfiguration):
+    """`[destination.ducklake]`, the key evenergy-etl reads itself (dlt reads `credentials`)."""
+
+    lock_dir: str | None = None
+    """Where the run lock of a lake whose catalog is not a file lives; default: the project
+    folder. A second loader machine needs a lock of its own."""
+
+
 # Every section evenergy-etl declares, by its place in `.dlt/`.
 SECTIONS: dict[tuple[str, ...], type[BaseConfiguration]] = {
     ("sources", "evenergy"): SourceSettings,
@@ -163,6 +181,8 @@ SECTIONS: dict[tuple[str, ...], type[BaseConfiguration]] = {
     ("logging",): LoggingSettings,
     ("warehouse",): WarehouseSettings,
     ("destination", "duckdb"): DuckDbSettings,
+    ("pipeline",): PipelineSettings,
+    ("destination", "ducklake"): DuckLakeSettings,
 }
 
 
