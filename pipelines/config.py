@@ -11,7 +11,7 @@ line naming the key.
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
@@ -96,6 +96,8 @@ class ModelSettings(BaseConfiguration):
     """`[models]`: the thresholds of the dispatch measures (sql/README.md explains each one);
     `pipelines.models.ModelParams` checks them and turns them into dbt vars."""
 
+    __section__: ClassVar[str] = "models"
+
     response_window_minutes: float = 15
     """W: how long after a dispatch a response counts."""
     staleness_minutes: float = 15
@@ -114,6 +116,8 @@ class ModelSettings(BaseConfiguration):
 class ExportSettings(BaseConfiguration):
     """`[export]`: the Parquet export and the analysts' copies."""
 
+    __section__: ClassVar[str] = "export"
+
     directory: str = "exports"
     """Where `evenergy-etl export` writes Parquet when --to is not given."""
     include_personal_data: bool = False
@@ -125,6 +129,8 @@ class ExportSettings(BaseConfiguration):
 class LoggingSettings(BaseConfiguration):
     """`[logging]`: evenergy-etl's own progress lines."""
 
+    __section__: ClassVar[str] = "logging"
+
     progress_interval: str = "1m"
     """Without a terminal (cron), the least time between two progress lines of an extraction;
     each phase logs its own line regardless."""
@@ -133,6 +139,8 @@ class LoggingSettings(BaseConfiguration):
 @configspec
 class WarehouseSettings(BaseConfiguration):
     """`[warehouse]`: the files the job writes and the lock around them."""
+
+    __section__: ClassVar[str] = "warehouse"
 
     umask: str = "027"
     """Mask of every file the job creates, an octal string: "027" is owner read-write, group
@@ -146,6 +154,8 @@ class WarehouseSettings(BaseConfiguration):
 class DuckDbSettings(BaseConfiguration):
     """`[destination.duckdb]`, the keys evenergy-etl reads itself (dlt reads `credentials`)."""
 
+    __section__: ClassVar[str] = "duckdb"
+
     memory_limit: str = "128MB"
     """DuckDB's memory cap for the load and the publish (it spills beside the warehouse past
     it). 128MB fits the smallest machine we support (1 GB)."""
@@ -158,6 +168,8 @@ class DuckDbSettings(BaseConfiguration):
 class PipelineSettings(BaseConfiguration):
     """`[pipeline]`: where the pipeline loads."""
 
+    __section__: ClassVar[str] = "pipeline"
+
     destination: str = "duckdb"
     """"duckdb" (the one-file warehouse) or "ducklake" (dlt's `[destination.ducklake]`
     configuration then holds the catalog and the storage: README, "DuckLake")."""
@@ -166,6 +178,8 @@ class PipelineSettings(BaseConfiguration):
 @configspec
 class DuckLakeSettings(BaseConfiguration):
     """`[destination.ducklake]`, the key evenergy-etl reads itself (dlt reads `credentials`)."""
+
+    __section__: ClassVar[str] = "ducklake"
 
     lock_dir: str | None = None
     """Where the run lock of a lake whose catalog is not a file lives; default: the project
@@ -200,8 +214,12 @@ def load(spec: type[Spec]) -> Spec:
             its environment variable.
     """
     sections = next(where for where, known in SECTIONS.items() if issubclass(spec, known))
+    # The last section is the spec's own `__section__` where it has one: dlt then looks a key
+    # up at its full path only, not also at shorter ones as it does along `sections`
+    # (`[pipeline] destination` found the whole `[destination]` table that way).
     try:
-        return resolve_configuration(spec(), sections=sections)
+        own = sections[:-1] if spec.__section__ == sections[-1] else sections
+        return resolve_configuration(spec(), sections=own)
     except ConfigValueCannotBeCoercedException as error:
         hint = getattr(error.hint, "__name__", str(error.hint))
         name = setting_name(sections, error.field_name)

@@ -124,3 +124,19 @@ def _env_text(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(f'"{v}"' for v in value) + "]"
     return str(value)
+
+
+@pytest.mark.parametrize(
+    "section", [pytest.param(s, id=".".join(s)) for s in SECTIONS if s[0] != "sources"]
+)
+def test_a_key_is_read_at_its_full_path_only(section, monkeypatch):
+    """`[pipeline] destination` once read the whole `[destination]` table: dlt also looks a
+    key up at shorter paths unless the spec names its own section. A bare `DESTINATION`,
+    `DIRECTORY` or `UMASK` in the environment must change nothing."""
+    spec = SECTIONS[section]
+    for key in fields_of(spec):
+        for shorter in range(len(section)):  # `KEY`, and `DESTINATION__KEY` for destination.duckdb
+            monkeypatch.setenv("__".join((*section[:shorter], key)).upper(), "not-a-value")
+    if len(section) > 1:
+        assert spec.__section__ == section[-1]
+    assert dict(load(spec)) == dict(spec())
