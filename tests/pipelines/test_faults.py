@@ -44,16 +44,6 @@ FAULTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 MAX_RUNS = 6
 
 
-@pytest.fixture(scope="module")
-def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference: the same world loaded with no fault at all."""
-    with SimulatorServer(simulator_config()) as simulator:
-        harness = Harness(simulator, tmp_path_factory.mktemp("clean"))
-        outcome = harness.run()
-        assert not outcome.report.partial
-        return harness.database
-
-
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_warehouse_equals_the_fault_free_run(fault: str, clean_warehouse: Path, tmp_path: Path):
     switches, settings = FAULTS[fault]
