@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
-
-import dlt
 
 from pipelines import exit_codes
+from pipelines.config import ExportSettings, LoggingSettings, load
 from pipelines.errors import SettingError
 from pipelines.evenergy_pipeline import database_path, loads_into_lake, make_pipeline
 from pipelines.logs import Progress, emit
@@ -54,7 +52,7 @@ def export(args: argparse.Namespace) -> int:
     """`evenergy-etl export`: write the models (and with --raw the raw tables) to Parquet."""
     from pipelines.export import export_warehouse
 
-    target = args.to or Path(str(dlt.config.get("export.directory") or "exports"))
+    target = args.to or Path(load(ExportSettings).directory)
     tables = export_warehouse(_warehouse(write=False), target, include_raw=args.raw)
     for table in tables:
         emit(f"{table.name:<40} {table.rows:>12,} rows  {table.path}")
@@ -123,11 +121,9 @@ def _progress() -> Progress:
     """Progress as `[logging] progress_interval` asks (under cron: at most one line per)."""
     from pipelines.evenergy.parsing import parse_duration
 
-    value: Any = dlt.config.get("logging.progress_interval")
-    if value is None:
-        return Progress()
+    value = load(LoggingSettings).progress_interval
     try:
-        return Progress(log_interval_seconds=parse_duration(str(value)).total_seconds())
+        return Progress(log_interval_seconds=parse_duration(value).total_seconds())
     except ValueError as error:
         raise SettingError(
             f"logging.progress_interval (env LOGGING__PROGRESS_INTERVAL): {error}"

@@ -23,6 +23,7 @@ from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import lake
+from pipelines.config import DuckDbSettings
 from pipelines.errors import RunFailed, SettingError, causes
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
@@ -48,7 +49,7 @@ DEFAULT_DATABASE = "warehouse.duckdb"
 # for a 500-EVSE fleet, of which DuckDB is this limit. The load's largest need is the merge of
 # one run's rows, independent of the history (measured in issue 15: a 145k-row night merges
 # into 1, 7, 30 or 90 days of history under 64 MB once staging is declared deduplicated).
-DEFAULT_MEMORY_LIMIT = "128MB"
+DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit  # declared in pipelines/config.py
 MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"
 LOAD_DUCKDB_SETTINGS: dict[str, Any] = {
     "preserve_insertion_order": False,  # lets more operators spill; no order is relied on

@@ -8,13 +8,9 @@ line, covers every file DuckDB, dlt and pyarrow create, which no per-file chmod 
 from __future__ import annotations
 
 import os
-from typing import Any
 
-import dlt
-
+from pipelines.config import WarehouseSettings, load
 from pipelines.errors import SettingError
-
-DEFAULT_UMASK = 0o027  # owner rw, group r, world nothing
 
 
 def configured_umask() -> int:
@@ -23,10 +19,7 @@ def configured_umask() -> int:
     Raises:
         SettingError: when it is not an octal number from 000 to 777.
     """
-    value: Any = dlt.config.get("warehouse.umask")
-    if value is None:
-        return DEFAULT_UMASK
-    text = str(value).strip()
+    text = load(WarehouseSettings).umask.strip()
     try:
         mask = int(text, 8)
     except ValueError:

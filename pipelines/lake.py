@@ -42,6 +42,7 @@ from dlt.common.configuration.specs.connection_string_credentials import (
 from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.destinations.impl.ducklake.sql_client import DuckLakeSqlClient
 
+from pipelines.config import DuckLakeSettings, PipelineSettings, load
 from pipelines.errors import SettingError
 from pipelines.project import project_dir
 
@@ -67,7 +68,7 @@ EXTENSION_PACKAGES: dict[str, tuple[str, str]] = {
 
 def destination_kind() -> str:
     """`[pipeline] destination`: "duckdb" (default) or "ducklake"."""
-    kind = str(dlt.config.get(DESTINATION_SETTING) or DUCKDB).strip().lower()
+    kind = load(PipelineSettings).destination.strip().lower()
     if kind not in DESTINATIONS:
         raise SettingError(
             f"[pipeline] destination is {kind!r}: use one of {', '.join(DESTINATIONS)} "
@@ -129,7 +130,7 @@ class Lake:
         consistent, but two runs would both extract)."""
         if self.catalog_file is not None:
             return self.catalog_file.with_name(self.catalog_file.name + ".lock")
-        configured: Any = dlt.config.get("destination.ducklake.lock_dir")
+        configured = load(DuckLakeSettings).lock_dir
         directory = Path(str(configured)).expanduser() if configured else project_dir()
         return (directory if directory.is_absolute() else project_dir() / directory) / (
             f"{self.name}.lock"

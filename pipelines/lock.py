@@ -18,16 +18,14 @@ import re
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-import dlt
 import duckdb
 
+from pipelines.config import WarehouseSettings, load
 from pipelines.errors import RunFailed, SettingError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HELD_WAIT_SECONDS = 120.0
 _POLL_SECONDS = 0.5
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in <exe> (PID 123)...'
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -72,16 +70,10 @@ class RunLock:
 
 def held_wait_seconds() -> float:
     """`[warehouse] held_wait_seconds` (env `WAREHOUSE__HELD_WAIT_SECONDS`), default 120."""
-    value: Any = dlt.config.get("warehouse.held_wait_seconds")
-    if value is None:
-        return DEFAULT_HELD_WAIT_SECONDS
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = -1.0
+    seconds = load(WarehouseSettings).held_wait_seconds
     if not seconds >= 0:
         raise SettingError(
-            f"warehouse.held_wait_seconds must be a number of seconds >= 0, not {value!r}"
+            f"warehouse.held_wait_seconds must be a number of seconds >= 0, not {seconds!r}"
         )
     return seconds
 

@@ -16,8 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+from dlt.common.configuration import configspec
 
 from pipelines import transform
+from pipelines.config import ModelSettings
 
 logger = logging.getLogger(__name__)
 
@@ -26,36 +28,27 @@ SCHEMA = transform.SCHEMA
 DEFAULT_LOOKBACK = timedelta(hours=6)
 
 
-@dataclass(frozen=True)
-class ModelParams:
-    """The thresholds of the dispatch measures (sql/README.md explains each one).
+@configspec
+class ModelParams(ModelSettings):
+    """The thresholds of the dispatch measures: the fields, defaults and meanings of
+    `[models]` are `pipelines.config.ModelSettings`; this adds their check and the dbt vars.
 
-    Attributes:
-        response_window_minutes: W, how long after a dispatch a reaction still counts.
-        staleness_minutes: S, how old the state before a dispatch may be.
-        rate_change_watts: R, the smallest charge-rate change that counts, and the tolerance
-            around a target rate.
-        current_tolerance_milliamps: T, how far the charger's current limit may sit from the
-            commanded one and still count as obeyed.
-        nominal_voltage_volts: the voltage assumed when the charger reports none.
+    Raises:
+        ValueError: on construction (and after `pipelines.config.load`) when a value is not
+            finite, or is negative (zero for W and voltage).
     """
 
-    response_window_minutes: float = 15
-    staleness_minutes: float = 15
-    rate_change_watts: float = 500
-    current_tolerance_milliamps: float = 1000
-    nominal_voltage_volts: float = 230
-
     def __post_init__(self) -> None:
-        """Reject values the SQL cannot use.
-
-        Raises:
-            ValueError: when a value is not finite, or is negative (zero for W and voltage).
-        """
-        for name, value in self.variables().items():
-            positive = name in ("response_window_seconds", "nominal_voltage_volts")
+        """Reject values the SQL cannot use."""
+        for name in ModelSettings.get_resolvable_fields():
+            value = float(getattr(self, name))
+            positive = name in ("response_window_minutes", "nominal_voltage_volts")
             if not math.isfinite(value) or value < 0 or (positive and value == 0):
-                raise ValueError(f"model parameter {name} must be a finite, valid number: {value}")
+                raise ValueError(f"{name} must be a finite, valid number: {value}")
+
+    def on_resolved(self) -> None:
+        """dlt sets the fields after construction: check them again."""
+        self.__post_init__()
 
     def variables(self) -> dict[str, float]:
         """The dbt vars the SQL reads with ``var()``, in SQL units.

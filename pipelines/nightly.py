@@ -18,7 +18,7 @@ import dlt
 import duckdb
 
 from pipelines import exit_codes
-from pipelines.errors import SettingError, explain
+from pipelines.errors import explain
 from pipelines.evenergy_pipeline import (
     LoadOutcome,
     database_path,
@@ -180,22 +180,11 @@ def publish_and_export(
 
 
 def model_params() -> Any:
-    """`[models]` settings from dlt config, defaults where unset."""
-    from dataclasses import fields
-
+    """`[models]` settings from dlt config, defaults where unset (`pipelines.config`)."""
+    from pipelines.config import load
     from pipelines.models import ModelParams
 
-    values: dict[str, float] = {}
-    for name in (f.name for f in fields(ModelParams)):
-        value: Any = dlt.config.get(f"models.{name}")
-        try:
-            if value is not None:
-                values[name] = float(value)
-        except (TypeError, ValueError):
-            raise SettingError(
-                f"models.{name} (env MODELS__{name.upper()}) must be a number, got {value!r}"
-            ) from None
-    return ModelParams(**values)
+    return load(ModelParams)
 
 
 def summarize(outcome: LoadOutcome) -> str:

@@ -11,10 +11,9 @@ hold for the raw tables (`location__latitude`) and for the models that rename th
 
 from __future__ import annotations
 
-from typing import Any
-
-import dlt
 import duckdb
+
+from pipelines.config import ExportSettings, load
 
 # Columns left out, by the end of their name (`user_id`, `location__address_1`,
 # `location_postal_code`, ...).
@@ -27,10 +26,7 @@ _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 
 def include_personal_data() -> bool:
     """`[export] include_personal_data` (env `EXPORT__INCLUDE_PERSONAL_DATA`), default false."""
-    value: Any = dlt.config.get("export.include_personal_data")
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return bool(value)
+    return load(ExportSettings).include_personal_data
 
 
 def is_dropped(column: str) -> bool:

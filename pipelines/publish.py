@@ -24,6 +24,7 @@ from pathlib import Path
 import dlt
 import duckdb
 
+from pipelines.config import DuckDbSettings
 from pipelines.errors import RunFailed
 from pipelines.personal_data import include_personal_data, reduced_select
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 SCHEMAS = ("evenergy", "analytics")
 _ALIAS = "published_incoming"
 _INCOMING_MARK = ".incoming-"
-DEFAULT_MEMORY_LIMIT = "128MB"  # as the load's cap (`[destination.duckdb] memory_limit`)
+DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit  # as the load's cap (pipelines/config.py)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ swap of ``current`` (also under a concurrent reader), failures, pruning, stale l
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,22 +16,8 @@ from pipelines import export
 from pipelines.export import DATE_SOURCES, ExportError, export_models, export_warehouse
 from pipelines.models import build_database
 from pipelines.publish import publish, published_path
-from tests.built_fixture import LATITUDE, LONGITUDE, build_fixture_warehouse
+from tests.built_fixture import LATITUDE, LONGITUDE
 from tests.sql.conftest import load_raw_fixture
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse file holding the fixture's raw tables (with a home location) and models."""
-    return build_fixture_warehouse(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
-
-
-@pytest.fixture
-def database(template: Path, tmp_path: Path) -> Path:
-    """A copy of the built template of this test's own (building it takes a second)."""
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(template, path)
-    return path
 
 
 @pytest.fixture

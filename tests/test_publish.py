@@ -25,21 +25,9 @@ from pipelines.models import SQL_DIR
 from pipelines.publish import publish, published_path
 from pipelines.simulator import SimulatorServer
 from pipelines.sql_session import find_cli
-from tests.built_fixture import LATITUDE, LONGITUDE, build_fixture_warehouse
+from tests.built_fixture import LATITUDE, LONGITUDE
 from tests.cli_helpers import LiveProcess, project_workdir, run_cli, simulator_env
 from tests.pipelines.conftest import START, simulator_config
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_fixture_warehouse(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
-
-
-@pytest.fixture
-def database(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(template, path)
-    return path
 
 
 def _relations(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:

@@ -71,17 +71,20 @@ def test_a_relative_warehouse_path_is_relative_to_the_project_folder(tmp_path, m
 
 
 def test_the_projects_settings_are_read_from_any_working_directory(tmp_path):
-    """From `/`, `.dlt/config.toml` of the checkout applies (here: `sources.evenergy.lookback`),
-    and `DLT_PROJECT_DIR` chooses another folder's `.dlt/`."""
+    """From `/`, `.dlt/config.toml` of the checkout is read (it sets no key: its defaults are
+    commented out), and `DLT_PROJECT_DIR` chooses another folder's `.dlt/`."""
     script = (
         "import dlt, sys; from pipelines.project import use_project_settings; "
-        "use_project_settings(); print(dlt.config.get('sources.evenergy.lookback'))"
+        "use_project_settings(); print(dlt.config.get('sources.evenergy.lookback'), "
+        "*(p for c in dlt.config.config_providers for p in getattr(c, 'present_locations', [])))"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT)}
     checkout = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd="/", capture_output=True, text=True
     )
-    assert checkout.stdout.strip() == "6h", checkout.stderr
+    assert checkout.stdout.split() == ["None", str(PROJECT / ".dlt" / "config.toml")], (
+        checkout.stderr
+    )
     other = tmp_path / "other"
     (other / ".dlt").mkdir(parents=True)
     (other / ".dlt" / "config.toml").write_text('[sources.evenergy]\nlookback = "2h"\n')
@@ -92,4 +95,4 @@ def test_the_projects_settings_are_read_from_any_working_directory(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert chosen.stdout.strip() == "2h", chosen.stderr
+    assert chosen.stdout.split() == ["2h", str(other / ".dlt" / "config.toml")], chosen.stderr

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from pipelines.evenergy.settings import MANAGED_MODES
 from pipelines.simulator import SimulatorConfig, World
-from pipelines.simulator.records import StatusTable
-from pipelines.simulator.times import to_us
+from pipelines.simulator.world.records import StatusTable
+from pipelines.simulator.world.times import to_us
 
 PAGE = 100
 MINIMUM_DEFINITION = (

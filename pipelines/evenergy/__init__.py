@@ -15,12 +15,10 @@ from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
-from dlt.common.configuration import configspec
-from dlt.common.configuration.specs import CredentialsConfiguration
 from dlt.common.schema.typing import TDeleteInsertStrategyDict
-from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
+from pipelines.config import EvEnergyCredentials, SourceSettings
 from pipelines.evenergy.auth import TokenSource
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.client import EvEnergyClient
@@ -34,12 +32,7 @@ from pipelines.evenergy.extraction import (
 from pipelines.evenergy.lookback import Lookback
 from pipelines.evenergy.parsing import parse_duration, parse_start
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.settings import (
-    DEFAULT_BASE_URL,
-    DEFAULT_TOKEN_URL,
-    MANAGED_MODES,
-    MAX_PAGE_SIZE,
-)
+from pipelines.evenergy.settings import MAX_PAGE_SIZE
 from pipelines.evenergy.tables import (
     COMMAND_LOGS,
     DISPATCHER_LOGS,
@@ -57,14 +50,6 @@ class ConfigurationError(ValueError):
     """A setting is missing or wrong; the message names it."""
 
 
-@configspec
-class EvEnergyCredentials(CredentialsConfiguration):
-    """OAuth 2 client credentials, from `[sources.evenergy.credentials]`."""
-
-    client_id: str = None  # type: ignore[assignment]  # dlt: None means "required"
-    client_secret: TSecretStrValue = None  # type: ignore[assignment]
-
-
 @dataclass
 class RunHooks:
     """What the runner hands the source to watch the run; the source fills in `budget`."""
@@ -76,28 +61,30 @@ class RunHooks:
     run: Extraction | None = None  # set by the first load package, reused by the next ones
 
 
-@dlt.source(name="evenergy", max_table_nesting=0)
+# Every setting's type, default and meaning: `SourceSettings` (pipelines/config.py). dlt fills
+# the arguments from it; an argument passed explicitly wins.
+@dlt.source(name="evenergy", max_table_nesting=0, spec=SourceSettings)
 def evenergy(
     credentials: EvEnergyCredentials = dlt.secrets.value,
-    base_url: str = DEFAULT_BASE_URL,
-    token_url: str = DEFAULT_TOKEN_URL,
-    page_size: int = MAX_PAGE_SIZE,
-    initial_start: str = "7d",
-    lookback: str = "6h",
-    min_lookback: str = "10m",
-    sub_session_end_margin: str = "1h",
-    managed_modes: Sequence[str] = MANAGED_MODES,
-    evse_ids: Sequence[str] | None = None,
-    concurrency: int = 4,
-    window_pages: int = 10,
-    batch_requests: int | None = 500,
-    request_timeout_seconds: float = 30,
-    rate_limit_reserve: int = 0,
-    rate_window: str = "1h",
-    max_duration: str | None = None,
+    base_url: str = dlt.config.value,
+    token_url: str = dlt.config.value,
+    page_size: int = dlt.config.value,
+    initial_start: str = dlt.config.value,
+    lookback: str = dlt.config.value,
+    min_lookback: str = dlt.config.value,
+    sub_session_end_margin: str = dlt.config.value,
+    managed_modes: Sequence[str] = dlt.config.value,
+    evse_ids: Sequence[str] | None = dlt.config.value,
+    concurrency: int = dlt.config.value,
+    window_pages: int = dlt.config.value,
+    batch_requests: int | None = dlt.config.value,
+    request_timeout_seconds: float = dlt.config.value,
+    rate_limit_reserve: int = dlt.config.value,
+    rate_window: str = dlt.config.value,
+    max_duration: str | None = dlt.config.value,
     hooks: Any = None,
 ) -> Sequence[DltResource]:
-    """The ev.energy source. See `.dlt/config.toml` for what each setting means.
+    """The ev.energy source. `pipelines.config.SourceSettings` says what each setting means.
 
     Args:
         hooks: a `RunHooks` from the runner; a fresh report and an unbounded budget if None.

@@ -6,11 +6,11 @@ loopback, with a ground truth (:class:`World`) to compute expected rows independ
 pipeline. See ``README.md`` beside this file.
 """
 
-from pipelines.simulator.catalog import MAX_LOG_LAG
-from pipelines.simulator.clock import Clock
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.faults import Faults
-from pipelines.simulator.server import SimulatorServer, serve
-from pipelines.simulator.world import World
+from pipelines.simulator.http.faults import Faults
+from pipelines.simulator.http.server import SimulatorServer, serve
+from pipelines.simulator.world.catalog import MAX_LOG_LAG
+from pipelines.simulator.world.clock import Clock
+from pipelines.simulator.world.world import World
 
 __all__ = ["MAX_LOG_LAG", "Clock", "Faults", "SimulatorConfig", "SimulatorServer", "World", "serve"]

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.server import serve
+from pipelines.simulator.http.server import serve
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,8 @@ class SimulatorConfig:
     """Everything that shapes a simulated ev.energy API.
 
     The world (fleet, history, physics) depends only on ``seed``, ``n_evses``, ``start``,
-    ``days`` and ``sample_interval_seconds``; the rest configures the server.
+    ``days``, ``sample_interval_seconds`` and ``offline_evses``; the rest configures the
+    server.
 
     Attributes:
         seed: Seed of the whole world; same seed, same data.
@@ -27,6 +28,8 @@ class SimulatorConfig:
         rate_window_seconds: Length of the rolling rate-limit window, in seconds.
         max_retry_after_seconds: Upper bound of the ``Retry-After`` header.
         sample_interval_seconds: Status-log cadence (each sample jitters by up to 15 s).
+        offline_evses: How many chargers (drawn from the seed) send no status log for one
+            whole UTC day (drawn too): after their first day, before the history's last.
         warm_up: Generate every charger's history in a background thread once the server
             starts (otherwise histories are generated lazily on first access).
         follow_wall_clock: The clock runs with the wall clock from ``now`` (up to the
@@ -45,6 +48,7 @@ class SimulatorConfig:
     rate_window_seconds: float = 3600
     max_retry_after_seconds: float = 3600
     sample_interval_seconds: int = 300
+    offline_evses: int = 0
     warm_up: bool = True
     follow_wall_clock: bool = False
 
@@ -58,6 +62,8 @@ class SimulatorConfig:
             raise ValueError("n_evses must be at least 1")
         if self.days <= 0:
             raise ValueError("days must be positive")
+        if self.offline_evses < 0:
+            raise ValueError("offline_evses must be at least 0")
         if self.sample_interval_seconds < 60:
             raise ValueError("sample_interval_seconds must be at least 60")
         if self.start.tzinfo is None:
@@ -94,4 +100,5 @@ class SimulatorConfig:
             "rate_limit": self.rate_limit,
             "rate_window_seconds": self.rate_window_seconds,
             "sample_interval_seconds": self.sample_interval_seconds,
+            "offline_evses": self.offline_evses,
         }

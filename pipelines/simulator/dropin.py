@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.server import SimulatorServer
+from pipelines.simulator.http.server import SimulatorServer
 
 # How long the clock may run on past `--now`: the world is generated that far ahead, but a
 # row only shows once the clock has passed its `logged_at`.

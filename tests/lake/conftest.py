@@ -7,10 +7,11 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import duckdb
 import pytest
@@ -53,18 +54,9 @@ class LakeHarness:
             "DESTINATION__DUCKLAKE__CREDENTIALS__STORAGE__BUCKET_URL": str(self.workdir / "data"),
         }
 
-    @contextmanager
-    def configured(self) -> Iterator[None]:
-        saved = {name: os.environ.get(name) for name in self.settings}
-        os.environ.update(self.settings)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    def configured(self) -> AbstractContextManager[Any]:
+        """The settings in the environment for a `with` block, as they were after it."""
+        return mock.patch.dict(os.environ, self.settings)
 
     def run(self, **overrides: Any) -> LoadOutcome:
         file_side = Harness(self.simulator, self.workdir)

@@ -65,3 +65,13 @@ def simulator_config(**overrides: Any) -> SimulatorConfig:
 def harness(tmp_path: Path) -> Iterator[Harness]:
     with SimulatorServer(simulator_config()) as simulator:
         yield Harness(simulator, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default world loaded once with no fault at all: the reference that faulty and
+    killed runs must end up equal to (read only)."""
+    with SimulatorServer(simulator_config()) as simulator:
+        harness = Harness(simulator, tmp_path_factory.mktemp("clean"))
+        assert not harness.run().report.partial
+        return harness.database

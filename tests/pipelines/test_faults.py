@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipelines.simulator import SimulatorServer
-from pipelines.simulator.problems import ApiError
+from pipelines.simulator.http.problems import ApiError
 from tests.pipelines.conftest import Harness, simulator_config
 from tests.pipelines.warehouse import differences
 
@@ -42,16 +42,6 @@ FAULTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
 }
 MAX_RUNS = 6
-
-
-@pytest.fixture(scope="module")
-def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference: the same world loaded with no fault at all."""
-    with SimulatorServer(simulator_config()) as simulator:
-        harness = Harness(simulator, tmp_path_factory.mktemp("clean"))
-        outcome = harness.run()
-        assert not outcome.report.partial
-        return harness.database
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

@@ -10,18 +10,10 @@ import pytest
 
 from pipelines.simulator import SimulatorServer
 from tests.cli_helpers import LiveProcess, project_workdir, run_cli, simulator_env
-from tests.pipelines.conftest import Harness, simulator_config
+from tests.pipelines.conftest import simulator_config
 from tests.pipelines.warehouse import differences
 
 RUN = ["run", "--no-models"]
-
-
-@pytest.fixture(scope="module")
-def clean_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with SimulatorServer(simulator_config()) as simulator:
-        harness = Harness(simulator, tmp_path_factory.mktemp("clean"))
-        assert not harness.run().report.partial
-        return harness.database
 
 
 def _after_requests(count: int):

@@ -45,12 +45,17 @@ class Client:
             response = self.get(nxt)
 
 
+def post_token(sim: SimulatorServer, secret: str | None = None, **form: str) -> requests.Response:
+    """POST the token endpoint (client credentials unless `form` says otherwise) with HTTP
+    Basic client authentication: the configured client, its secret unless `secret`."""
+    data = {"grant_type": "client_credentials", **form}
+    auth = (sim.config.client_id, sim.config.client_secret if secret is None else secret)
+    return requests.post(sim.token_url, data=data, timeout=10, auth=auth)
+
+
 def get_token(sim: SimulatorServer, **form: str) -> str:
     """Fetch an access token with HTTP Basic client authentication."""
-    data = {"grant_type": "client_credentials", **form}
-    response = requests.post(
-        sim.token_url, data=data, timeout=10, auth=(sim.config.client_id, sim.config.client_secret)
-    )
+    response = post_token(sim, **form)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 

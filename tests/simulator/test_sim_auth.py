@@ -6,16 +6,13 @@ import time
 
 import requests
 
+from tests.simulator.conftest import post_token
+
 PROBLEM = "application/problem+json"
 
 
 def test_token_with_basic_auth(sim):
-    r = requests.post(
-        sim.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=("sim-client", "sim-secret"),
-        timeout=5,
-    )
+    r = post_token(sim)
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "Bearer"
@@ -41,16 +38,9 @@ def test_token_with_credentials_in_form(sim):
 
 
 def test_token_bad_client_and_bad_grant(sim):
-    r = requests.post(
-        sim.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=("sim-client", "wrong"),
-        timeout=5,
-    )
+    r = post_token(sim, secret="wrong")
     assert (r.status_code, r.json()) == (401, {"error": "invalid_client"})
-    r = requests.post(
-        sim.token_url, data={"grant_type": "password"}, auth=("sim-client", "sim-secret"), timeout=5
-    )
+    r = post_token(sim, grant_type="password")
     assert (r.status_code, r.json()) == (400, {"error": "unsupported_grant_type"})
 
 
@@ -68,12 +58,7 @@ def test_missing_and_unknown_token_answer_401_problem(sim):
 def test_token_expires_on_wall_clock(sim, client):
     sim.faults.token_lifetime_seconds = 0.4
     short = requests.Session()
-    r = requests.post(
-        sim.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=("sim-client", "sim-secret"),
-        timeout=5,
-    )
+    r = post_token(sim)
     assert r.json()["expires_in"] == 1
     short.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     assert short.get(f"{sim.base_url}/evses", timeout=5).status_code == 200
@@ -86,12 +71,7 @@ def test_token_expires_on_wall_clock(sim, client):
 
 
 def test_scope_subset_forbids_other_endpoints(sim):
-    r = requests.post(
-        sim.token_url,
-        data={"grant_type": "client_credentials", "scope": "evse:read"},
-        auth=("sim-client", "sim-secret"),
-        timeout=5,
-    )
+    r = post_token(sim, scope="evse:read")
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
     assert requests.get(f"{sim.base_url}/evses", headers=headers, timeout=5).status_code == 200
     r = requests.get(f"{sim.base_url}/charging_sub_sessions", headers=headers, timeout=5)

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from pipelines.simulator.catalog import BATCH, FLAKY, MAX_LOG_LAG
-from pipelines.simulator.times import from_us, iso, parse_timestamp
+from pipelines.simulator.world.catalog import BATCH, FLAKY, MAX_LOG_LAG
+from pipelines.simulator.world.times import from_us, iso, parse_timestamp
 
 
 def _sampled(rows):
@@ -144,7 +144,7 @@ def test_lookback_of_max_log_lag_recovers_every_late_row(sim, client):
 def test_a_clock_that_follows_the_wall_clock_runs_from_where_it_was_set():
     from datetime import UTC, datetime
 
-    from pipelines.simulator.clock import Clock
+    from pipelines.simulator.world.clock import Clock
 
     wall = [1000.0]
     start = datetime(2026, 11, 1, tzinfo=UTC)

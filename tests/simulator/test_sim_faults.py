@@ -9,6 +9,8 @@ import orjson
 import pytest
 import requests
 
+from tests.simulator.conftest import post_token
+
 
 def _evse_logs(sim):
     return f"/evses/{sim.world.specs[0].id}/status_logs"
@@ -150,10 +152,5 @@ def test_faults_over_http(sim, client):
 
 def test_faults_never_hit_token_endpoint(sim):
     sim.faults.configure(error_5xx_rate=1.0, drop_rate=1.0)
-    r = requests.post(
-        sim.token_url,
-        data={"grant_type": "client_credentials"},
-        auth=("sim-client", "sim-secret"),
-        timeout=5,
-    )
+    r = post_token(sim)
     assert r.status_code == 200

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pipelines.simulator.times import parse_timestamp
+from pipelines.simulator.world.times import parse_timestamp
 
 
 def _ts(text):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.simulator.catalog import BATCH, FLAKY
+from pipelines.simulator.world.catalog import BATCH, FLAKY
 
 
 def _parse_links(header):

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from pipelines.simulator.problems import RATE_LIMIT_TYPE
-from pipelines.simulator.ratelimit import RateLimiter
+from pipelines.simulator.http.problems import RATE_LIMIT_TYPE
+from pipelines.simulator.http.ratelimit import RateLimiter
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from pipelines.simulator import SimulatorConfig, World
-from pipelines.simulator.catalog import LEGACY
-from pipelines.simulator.times import from_us
+from pipelines.simulator.world.catalog import LEGACY
+from pipelines.simulator.world.times import from_us, parse_timestamp
 
 CONFIG = SimulatorConfig(seed=3, n_evses=40, days=4.0, warm_up=False)
 
@@ -203,3 +203,32 @@ def test_sub_session_energy_matches_meter(world, horizon, logs):
             assert sub["energy_delivered_watt_hours"] - metered <= 32 * 233 * 2 * 5 / 60 + 2
             checked += 1
     assert checked > 20
+
+
+def test_an_offline_evse_is_silent_for_one_whole_utc_day_and_nothing_else_changes(
+    world, horizon, logs
+):
+    """`offline_evses` removes exactly one UTC day of one charger's status logs, a day after
+    its first and before the history's last, drawn from the seed; every other row, command
+    and dispatch is the world without outages."""
+    offline = World(SimulatorConfig(seed=3, n_evses=40, days=4.0, warm_up=False, offline_evses=1))
+    silent = [spec for spec in offline.specs if spec.outage_us is not None]
+    assert len(silent) == 1
+    start, end = silent[0].outage_us
+    assert end - start == 86_400_000_000 and start % 86_400_000_000 == 0
+    for spec in offline.specs:
+        rows = offline.status_logs(spec.id, horizon)[::-1]
+        if spec is silent[0]:
+            kept = [r for r in logs[spec.id] if not start <= _sampled(r) < end]
+            assert len(kept) < len(logs[spec.id]) and rows == kept
+            assert _sampled(rows[0]) < start and _sampled(rows[-1]) >= end
+        else:
+            assert rows == logs[spec.id]
+        assert offline.command_logs(spec.id, horizon) == world.command_logs(spec.id, horizon)
+    assert offline.dispatch_truth() == world.dispatch_truth()
+    again = World(SimulatorConfig(seed=3, n_evses=40, days=4.0, warm_up=False, offline_evses=1))
+    assert [s.outage_us for s in again.specs] == [s.outage_us for s in offline.specs]
+
+
+def _sampled(row):
+    return parse_timestamp(row["sampled_at"])

@@ -83,7 +83,13 @@ def fleet(
     models built and checked."""
     seed = request.param
     config = SimulatorConfig(
-        seed=seed, n_evses=N_EVSES, start=START, days=DAYS, now=FIRST_RUN, rate_limit=None
+        seed=seed,
+        n_evses=N_EVSES,
+        start=START,
+        days=DAYS,
+        now=FIRST_RUN,
+        rate_limit=None,
+        offline_evses=1,  # one EVSE silent for a whole UTC day: a zero row of the grid
     )
     with SimulatorServer(config) as simulator:
         harness = Harness(simulator, tmp_path_factory.mktemp(f"fleet{seed}"))
@@ -145,8 +151,9 @@ def test_the_fleet_grid_has_every_evse_day_from_first_sample_to_the_last_loaded_
     assert fleet.grid == expected
     first_days = {min(s).astimezone(UTC).date() for s in visible.values()}
     assert len(first_days) > 1 or fleet.seed != 7  # seed 7 has an EVSE joining part-way
-    # (no EVSE of these 3-day worlds is silent for a whole UTC day: the hand-built fixture's
-    # evse_e and evse_g are, tests/sql/test_aggregates.py)
+    silent = [key for key, count in expected.items() if count == 0]
+    assert silent, "the offline EVSE's silent day"
+    assert all(fleet.grid.get(key) == 0 for key in silent)
 
 
 # ---- the models against the reference implementation ----------------------------------------

@@ -18,10 +18,10 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from pipelines.simulator.times import from_us, iso, parse_timestamp
+from pipelines.simulator.world.times import from_us, iso, parse_timestamp
 
 if TYPE_CHECKING:
-    from pipelines.simulator.server import SimulatorServer
+    from pipelines.simulator.http.server import SimulatorServer
 
 AdminAnswer = tuple[int, Any]
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import random
 
-from pipelines.simulator.catalog import FLAKY
-from pipelines.simulator.dispatch import Dispatcher
-from pipelines.simulator.fleet import EvseSpec
-from pipelines.simulator.ids import resource_id
-from pipelines.simulator.lag import lag_model
-from pipelines.simulator.physics import NO_LIMIT, WATTS_PER_MA, Simulation
-from pipelines.simulator.plans import (
+from pipelines.simulator.world.catalog import FLAKY
+from pipelines.simulator.world.dispatch import Dispatcher
+from pipelines.simulator.world.fleet import EvseSpec
+from pipelines.simulator.world.ids import resource_id
+from pipelines.simulator.world.lag import lag_model
+from pipelines.simulator.world.physics import NO_LIMIT, WATTS_PER_MA, Simulation
+from pipelines.simulator.world.plans import (
     SMART,
     EpisodePlan,
     SegmentPlan,
@@ -22,7 +22,7 @@ from pipelines.simulator.plans import (
     plan_offline_spells,
     plan_otg_episodes,
 )
-from pipelines.simulator.records import History, StatusTable, SubSessionRecord
+from pipelines.simulator.world.records import History, StatusTable, SubSessionRecord
 
 _PUBLIC_SITES = (
     "Tesco Extra",
@@ -158,6 +158,8 @@ def generate_history(spec: EvseSpec, seed: int, horizon_us: int, interval_us: in
         sim.add_episode(episode, records)
         subs.extend(records)
     sim.run()
+    if spec.outage_us is not None:  # after the run: the outage changes no other draw
+        table.drop_sampled_between(*spec.outage_us)
     for episode in otg:
         record = _sub_session(rng, spec, episode.segments[0], feeds, False)
         _run_otg(rng, spec, episode, record, horizon_us)

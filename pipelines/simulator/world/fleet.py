@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pipelines.simulator.catalog import (
+from pipelines.simulator.world.catalog import (
     FULL_CURRENT_MA,
     INTEGRATION_WEIGHTS,
     INTEGRATIONS,
     MODELS,
     EvseModel,
 )
-from pipelines.simulator.ids import resource_id
-from pipelines.simulator.times import US_PER_DAY
+from pipelines.simulator.world.ids import resource_id
+from pipelines.simulator.world.times import US_PER_DAY
 
 JOINER_SHARE = 0.10
 _STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue", "Green Way")
@@ -50,6 +50,8 @@ class EvseSpec:
     initially_enabled: bool
     car_max_ma: int
     battery_wh: int
+    outage_us: tuple[int, int] | None = None
+    """A whole UTC day [start, end) whose status logs never arrive (the charger is offline)."""
 
 
 def _balanced(rng: random.Random, n: int, weights: Sequence[float]) -> list[int]:
@@ -88,7 +90,9 @@ def _joiners(rng: random.Random, n: int) -> set[int]:
     return set(rng.sample(range(n), count))
 
 
-def build_fleet(seed: int, n: int, start_us: int, horizon_us: int) -> list[EvseSpec]:
+def build_fleet(
+    seed: int, n: int, start_us: int, horizon_us: int, offline_evses: int = 0
+) -> list[EvseSpec]:
     """Draw the whole fleet.
 
     Args:
@@ -96,6 +100,7 @@ def build_fleet(seed: int, n: int, start_us: int, horizon_us: int) -> list[EvseS
         n: Number of chargers.
         start_us: Start of the history.
         horizon_us: End of the history.
+        offline_evses: How many chargers are offline for one whole UTC day (`_with_outages`).
 
     Returns:
         The chargers, by index (not sorted by id).
@@ -121,7 +126,38 @@ def build_fleet(seed: int, n: int, start_us: int, horizon_us: int) -> list[EvseS
                 created,
             )
         )
-    return specs
+    return _with_outages(seed, specs, offline_evses, horizon_us)
+
+
+def _with_outages(seed: int, specs: list[EvseSpec], count: int, horizon_us: int) -> list[EvseSpec]:
+    """Give `count` chargers (drawn from the seed) a whole UTC day with no status log.
+
+    The day is a full day after the charger's first day and before the last day of the
+    history, so the charger reports before and after it: a silent day, not a charger that
+    left. An RNG of its own keeps the rest of the fleet what it is without outages.
+
+    Args:
+        seed: The world seed.
+        specs: The fleet.
+        count: How many chargers go silent (at most those with such a day).
+        horizon_us: End of the history.
+
+    Returns:
+        The fleet, the chosen chargers with their `outage_us`.
+    """
+    if count <= 0:
+        return specs
+    rng = random.Random(f"{seed}:outages")
+    days = {
+        spec.index: list(range(spec.joined_us // US_PER_DAY + 1, horizon_us // US_PER_DAY - 1))
+        for spec in specs
+    }
+    candidates = [index for index, choices in days.items() if choices]
+    out = list(specs)
+    for index in sorted(rng.sample(candidates, min(count, len(candidates)))):
+        day = rng.choice(days[index]) * US_PER_DAY
+        out[index] = replace(specs[index], outage_us=(day, day + US_PER_DAY))
+    return out
 
 
 def _location(rng: random.Random) -> tuple[float, float] | None:

@@ -13,13 +13,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pipelines.simulator import render
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.fleet import EvseSpec, build_fleet
-from pipelines.simulator.history import generate_history
-from pipelines.simulator.records import DispatchRecord, History, SubSessionRecord
-from pipelines.simulator.render_session import sub_session as render_sub_session
-from pipelines.simulator.times import US_PER_SECOND, to_us
+from pipelines.simulator.world import render
+from pipelines.simulator.world.fleet import EvseSpec, build_fleet
+from pipelines.simulator.world.history import generate_history
+from pipelines.simulator.world.records import DispatchRecord, History, SubSessionRecord
+from pipelines.simulator.world.render_session import sub_session as render_sub_session
+from pipelines.simulator.world.times import US_PER_SECOND, to_us
 
 logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.ev.energy/v2"
@@ -40,7 +40,9 @@ class World:
         self.start_us = to_us(config.start)
         self.horizon_us = to_us(config.horizon)
         self.interval_us = config.sample_interval_seconds * US_PER_SECOND
-        self.specs = build_fleet(config.seed, config.n_evses, self.start_us, self.horizon_us)
+        self.specs = build_fleet(
+            config.seed, config.n_evses, self.start_us, self.horizon_us, config.offline_evses
+        )
         self.specs_by_id = {s.id: s for s in self.specs}
         self.sorted_specs = sorted(self.specs, key=lambda s: s.id)
         self.sorted_ids = [s.id for s in self.sorted_specs]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from pipelines.simulator.answer import Answer
+from pipelines.simulator.http.answer import Answer
 
 
 def applicable_kinds(answer: Answer) -> frozenset[str]:

@@ -1,8 +1,8 @@
 """Integration lag models: when a status log sampled at ``t`` is logged by ev.energy.
 
 Each model is called with non-decreasing sample times and answers ``logged_at`` (always
-strictly after ``sampled_at`` and at most :data:`~pipelines.simulator.catalog.MAX_LOG_LAG`
-later). See :data:`~pipelines.simulator.catalog.INTEGRATIONS` for the lag of each one.
+strictly after ``sampled_at`` and at most :data:`~pipelines.simulator.world.catalog.MAX_LOG_LAG`
+later). See :data:`~pipelines.simulator.world.catalog.INTEGRATIONS` for the lag of each one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import bisect
 import random
 from collections.abc import Callable
 
-from pipelines.simulator.catalog import BATCH, FLAKY, LEGACY, POLLING, REALTIME
-from pipelines.simulator.times import US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND
+from pipelines.simulator.world.catalog import BATCH, FLAKY, LEGACY, POLLING, REALTIME
+from pipelines.simulator.world.times import US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND
 
 LagModel = Callable[[int], int]
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.simulator.catalog import LEGACY, EvseMake, EvseModel
-from pipelines.simulator.fleet import EvseSpec
-from pipelines.simulator.records import (
+from pipelines.simulator.world.catalog import LEGACY, EvseMake, EvseModel
+from pipelines.simulator.world.fleet import EvseSpec
+from pipelines.simulator.world.records import (
     NULL_BOOL,
     NULL_INT,
     CommandRecord,
     DispatchRecord,
     StatusTable,
 )
-from pipelines.simulator.times import iso, iso_or_none
+from pipelines.simulator.world.times import iso, iso_or_none
 
 
 def make(make_: EvseMake, base: str) -> dict[str, Any]:

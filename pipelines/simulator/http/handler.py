@@ -12,16 +12,16 @@ from urllib.parse import parse_qs, parse_qsl, unquote
 
 import orjson
 
-from pipelines.simulator import api
-from pipelines.simulator.admin import handle_admin
-from pipelines.simulator.answer import Answer
-from pipelines.simulator.links import link_header, page_url
-from pipelines.simulator.malform import applicable_kinds, malform
-from pipelines.simulator.problems import PROBLEM_CONTENT_TYPE, ApiError
-from pipelines.simulator.ratelimit import Decision
+from pipelines.simulator.http import api
+from pipelines.simulator.http.admin import handle_admin
+from pipelines.simulator.http.answer import Answer
+from pipelines.simulator.http.links import link_header, page_url
+from pipelines.simulator.http.malform import applicable_kinds, malform
+from pipelines.simulator.http.problems import PROBLEM_CONTENT_TYPE, ApiError
+from pipelines.simulator.http.ratelimit import Decision
 
 if TYPE_CHECKING:
-    from pipelines.simulator.server import SimulatorServer
+    from pipelines.simulator.http.server import SimulatorServer
 
 logger = logging.getLogger(__name__)
 JSON = "application/json"

@@ -12,18 +12,25 @@ with probability 0.85 and changes the draw, not the charger's configured state.
 
 from __future__ import annotations
 
-from pipelines.simulator.catalog import FULL_CURRENT_MA
-from pipelines.simulator.ids import uuid4
-from pipelines.simulator.physics import APPLY, ATTEMPT, NO_LIMIT, REFRESH, SEG_START, Simulation
-from pipelines.simulator.plans import BOOST, MANAGED_MODES, UNMANAGED_HOME
-from pipelines.simulator.records import (
+from pipelines.simulator.world.catalog import FULL_CURRENT_MA
+from pipelines.simulator.world.ids import uuid4
+from pipelines.simulator.world.physics import (
+    APPLY,
+    ATTEMPT,
+    NO_LIMIT,
+    REFRESH,
+    SEG_START,
+    Simulation,
+)
+from pipelines.simulator.world.plans import BOOST, MANAGED_MODES, UNMANAGED_HOME
+from pipelines.simulator.world.records import (
     EVSE_DEVICE,
     VEHICLE_DEVICE,
     CommandRecord,
     DispatchRecord,
     SubSessionRecord,
 )
-from pipelines.simulator.times import US_PER_DAY, US_PER_MINUTE, US_PER_SECOND
+from pipelines.simulator.world.times import US_PER_DAY, US_PER_MINUTE, US_PER_SECOND
 
 Target = tuple[bool, int | None]
 _EVSE_TARGETS: tuple[Target, ...] = (

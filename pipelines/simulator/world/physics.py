@@ -20,17 +20,17 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.simulator.fleet import EvseSpec
-from pipelines.simulator.lag import LagModel
-from pipelines.simulator.plans import EpisodePlan
-from pipelines.simulator.records import (
+from pipelines.simulator.world.fleet import EvseSpec
+from pipelines.simulator.world.lag import LagModel
+from pipelines.simulator.world.plans import EpisodePlan
+from pipelines.simulator.world.records import (
     EVSE_DEVICE,
     CommandRecord,
     StatusTable,
     SubSessionRecord,
 )
-from pipelines.simulator.sampling import Sampler
-from pipelines.simulator.times import US_PER_SECOND
+from pipelines.simulator.world.sampling import Sampler
+from pipelines.simulator.world.times import US_PER_SECOND
 
 SEG_END, PLUG_OUT, PLUG_IN, SEG_START, APPLY, ATTEMPT, REFRESH = range(7)
 """Event kinds, in the order they are handled when they fall on the same instant."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from pipelines.simulator.ids import resource_id
-from pipelines.simulator.times import US_PER_HOUR
+from pipelines.simulator.world.ids import resource_id
+from pipelines.simulator.world.times import US_PER_HOUR
 
 MAX_LOG_LAG: Final = timedelta(hours=5)
 """Upper bound of ``logged_at - sampled_at`` for every row of every integration.

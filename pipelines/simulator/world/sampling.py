@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pipelines.simulator.records import NULL_BOOL, NULL_INT
-from pipelines.simulator.times import US_PER_SECOND
+from pipelines.simulator.world.records import NULL_BOOL, NULL_INT
+from pipelines.simulator.world.times import US_PER_SECOND
 
 if TYPE_CHECKING:
-    from pipelines.simulator.physics import Simulation
+    from pipelines.simulator.world.physics import Simulation
 
 _JITTER_US = 15 * US_PER_SECOND
 

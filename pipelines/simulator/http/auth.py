@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from pipelines.simulator.problems import ApiError, unauthorized
+from pipelines.simulator.http.problems import ApiError, unauthorized
 
 ALL_SCOPES = ("evse:read", "charging_session:read", "debug:read")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.simulator.plans import SMART
-from pipelines.simulator.records import SubSessionRecord
-from pipelines.simulator.times import iso
+from pipelines.simulator.world.plans import SMART
+from pipelines.simulator.world.records import SubSessionRecord
+from pipelines.simulator.world.times import iso
 
 _CO2_CLASSES = ((60, "very low"), (120, "low"), (200, "moderate"), (260, "high"))
 _REFERENCE_PRICE = 28  # pence/kWh of an unmanaged home charge, for savings

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipelines.simulator.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from pipelines.simulator.problems import bad_pagination, bad_parameter
-from pipelines.simulator.times import parse_timestamp
+from pipelines.simulator.http.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from pipelines.simulator.http.problems import bad_pagination, bad_parameter
+from pipelines.simulator.world.times import parse_timestamp
 
 Query = dict[str, list[str]]
 _TRUE = frozenset({"true", "1", "yes"})

@@ -1,24 +1,25 @@
 """The API's endpoints, independent of HTTP: routing a path to a handler that answers from
 the world at the simulated ``now``. Charger-level endpoints live here; world-wide listings
-are in :mod:`pipelines.simulator.queries`."""
+are in :mod:`pipelines.simulator.http.queries`."""
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pipelines.simulator import params, render
-from pipelines.simulator.answer import Answer, page_answer
-from pipelines.simulator.catalog import MAKES_BY_ID, MODELS_BY_ID
-from pipelines.simulator.fleet import EvseSpec
-from pipelines.simulator.pagination import descending_bounds, select_page
-from pipelines.simulator.params import Query
-from pipelines.simulator.problems import bad_parameter, not_found
-from pipelines.simulator.queries import dispatcher_logs, sub_session_page
-from pipelines.simulator.render_session import sub_session
-from pipelines.simulator.times import parse_timestamp
-from pipelines.simulator.world import World
+from pipelines.simulator.http import params
+from pipelines.simulator.http.answer import Answer, page_answer
+from pipelines.simulator.http.pagination import PageSlice, descending_bounds, select_page
+from pipelines.simulator.http.params import Query
+from pipelines.simulator.http.problems import bad_parameter, not_found
+from pipelines.simulator.http.queries import dispatcher_logs, sub_session_page
+from pipelines.simulator.world import render
+from pipelines.simulator.world.catalog import MAKES_BY_ID, MODELS_BY_ID
+from pipelines.simulator.world.fleet import EvseSpec
+from pipelines.simulator.world.render_session import sub_session
+from pipelines.simulator.world.times import parse_timestamp
+from pipelines.simulator.world.world import World
 
 Handler = Callable[[World, Query, int], Answer]
 
@@ -60,24 +61,13 @@ def _list_evses(world: World, query: Query, now_us: int) -> Answer:
 def _list_status_logs(world: World, query: Query, now_us: int, evse_id: str) -> Answer:
     """``GET /evses/{id}/status_logs``: newest ``sampled_at`` first, timestamp cursor."""
     spec = _spec_or_404(world, evse_id, now_us)
-    size, (after, before) = params.page_size(query), params.cursors(query)
-    gte, lte = (
-        params.timestamp(query, "sampled_at__gte"),
-        params.timestamp(query, "sampled_at__lte"),
-    )
     tb = world.history(spec).status
-    high = now_us if lte is None else min(lte, now_us)
-    top, end, a_pos, b_pos = descending_bounds(
-        tb.sampled,
-        gte,
-        high,
-        params.timestamp_cursor(after, "page_after"),
-        params.timestamp_cursor(before, "page_before"),
+    logged = tb.logged
+    top, page = _newest_first(
+        query, now_us, "sampled_at", tb.sampled, lambda i: logged[i] <= now_us
     )
-    logged, last = tb.logged, top - 1
-    page = select_page(0, end, lambda p: logged[last - p] <= now_us, size, a_pos, b_pos)
     url = world.evse_url(spec)
-    rows = [render.status_log(tb, last - p, url, spec) for p in page.positions]
+    rows = [render.status_log(tb, top - 1 - p, url, spec) for p in page.positions]
     return page_answer(
         rows, page.has_previous, page.has_next, "sampled_at", "sampled_at", "sampled_at"
     )
@@ -86,23 +76,35 @@ def _list_status_logs(world: World, query: Query, now_us: int, evse_id: str) -> 
 def _list_command_logs(world: World, query: Query, now_us: int, evse_id: str) -> Answer:
     """``GET /evses/{id}/command_logs``: newest ``logged_at`` first, timestamp cursor."""
     spec = _spec_or_404(world, evse_id, now_us)
-    size, (after, before) = params.page_size(query), params.cursors(query)
-    gte, lte = params.timestamp(query, "logged_at__gte"), params.timestamp(query, "logged_at__lte")
     history = world.history(spec)
-    high = now_us if lte is None else min(lte, now_us)
-    top, end, a_pos, b_pos = descending_bounds(
-        history.command_logged,
-        gte,
-        high,
-        params.timestamp_cursor(after, "page_after"),
-        params.timestamp_cursor(before, "page_before"),
-    )
-    page = select_page(0, end, lambda p: True, size, a_pos, b_pos)
+    top, page = _newest_first(query, now_us, "logged_at", history.command_logged, lambda i: True)
     url = world.evse_url(spec)
     rows = [render.command_log(history.commands[top - 1 - p], url) for p in page.positions]
     return page_answer(
         rows, page.has_previous, page.has_next, "logged_at", "logged_at", "logged_at"
     )
+
+
+def _newest_first(
+    query: Query, now_us: int, field: str, times: Sequence[int], visible: Callable[[int], bool]
+) -> tuple[int, PageSlice]:
+    """One page of an EVSE's log, newest first, filtered on ``field`` (``__gte``/``__lte``)
+    and paged by timestamp cursors; ``visible(i)`` says whether row ``i`` is out yet.
+
+    Returns:
+        ``(top, page)``: the page's positions count back from row ``top - 1``.
+    """
+    size, (after, before) = params.page_size(query), params.cursors(query)
+    gte, lte = params.timestamp(query, f"{field}__gte"), params.timestamp(query, f"{field}__lte")
+    top, end, a_pos, b_pos = descending_bounds(
+        times,
+        gte,
+        now_us if lte is None else min(lte, now_us),
+        params.timestamp_cursor(after, "page_after"),
+        params.timestamp_cursor(before, "page_before"),
+    )
+    last = top - 1
+    return top, select_page(0, end, lambda p: visible(last - p), size, a_pos, b_pos)
 
 
 def _evse_detail(world: World, query: Query, now_us: int, evse_id: str) -> Answer:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from types import FrameType, TracebackType
 
-from pipelines.simulator.auth import TokenStore
-from pipelines.simulator.clock import Clock
 from pipelines.simulator.config import SimulatorConfig
-from pipelines.simulator.faults import Faults
-from pipelines.simulator.handler import SimulatorHandler
-from pipelines.simulator.ratelimit import RateLimiter
-from pipelines.simulator.world import World
+from pipelines.simulator.http.auth import TokenStore
+from pipelines.simulator.http.faults import Faults
+from pipelines.simulator.http.handler import SimulatorHandler
+from pipelines.simulator.http.ratelimit import RateLimiter
+from pipelines.simulator.world.clock import Clock
+from pipelines.simulator.world.world import World
 
 logger = logging.getLogger(__name__)
 

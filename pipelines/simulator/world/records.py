@@ -11,7 +11,7 @@ import bisect
 from array import array
 from dataclasses import dataclass, field
 
-from pipelines.simulator.fleet import EvseSpec
+from pipelines.simulator.world.fleet import EvseSpec
 
 NULL_INT = -(2**31)
 NULL_BOOL = -1
@@ -55,6 +55,17 @@ class StatusTable:
     def __len__(self) -> int:
         """Number of rows."""
         return len(self.sampled)
+
+    def drop_sampled_between(self, start: int, end: int) -> None:
+        """Remove the rows sampled in [start, end) (an outage: they never arrive).
+
+        Args:
+            start: First instant removed.
+            end: First instant kept after the removed span.
+        """
+        first, last = bisect.bisect_left(self.sampled, start), bisect.bisect_left(self.sampled, end)
+        for name in self.__slots__:
+            del getattr(self, name)[first:last]
 
     def find_last_at_or_before(self, t: int) -> int:
         """Index of the last row sampled at or before t (-1 if none).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from pipelines.simulator.times import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
+from pipelines.simulator.world.times import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE
 
 SMART = "SMART"
 BOOST = "BOOST"

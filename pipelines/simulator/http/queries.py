@@ -5,15 +5,16 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 
-from pipelines.simulator import params, render
-from pipelines.simulator.answer import Answer, page_answer
-from pipelines.simulator.pagination import select_page
-from pipelines.simulator.params import Query
-from pipelines.simulator.plans import MAX_SEGMENT_US
-from pipelines.simulator.problems import ApiError, bad_pagination, bad_parameter
-from pipelines.simulator.records import SubSessionRecord
-from pipelines.simulator.render_session import sub_session
-from pipelines.simulator.world import World
+from pipelines.simulator.http import params
+from pipelines.simulator.http.answer import Answer, page_answer
+from pipelines.simulator.http.pagination import select_page
+from pipelines.simulator.http.params import Query
+from pipelines.simulator.http.problems import ApiError, bad_pagination, bad_parameter
+from pipelines.simulator.world import render
+from pipelines.simulator.world.plans import MAX_SEGMENT_US
+from pipelines.simulator.world.records import SubSessionRecord
+from pipelines.simulator.world.render_session import sub_session
+from pipelines.simulator.world.world import World
 
 MODES = frozenset({"SMART", "BOOST", "UNMANAGED_HOME", "UNMANAGED_OTG", "MANAGED_OTG"})
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pipelines.simulator.times import from_us, to_us
+from pipelines.simulator.world.times import from_us, to_us
 
 
 class Clock:
