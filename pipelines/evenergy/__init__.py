@@ -40,6 +40,9 @@ from pipelines.evenergy.settings import (
     MANAGED_MODES,
     MAX_PAGE_SIZE,
 )
+from pipelines.evenergy.state import KEY as STATE_KEY
+from pipelines.evenergy.state import PARTITIONS_TABLE, PartitionStore, dlt_columns
+from pipelines.evenergy.state import WRITE_DISPOSITION as STATE_MERGE
 from pipelines.evenergy.tables import (
     COMMAND_LOGS,
     DISPATCHER_LOGS,
@@ -74,6 +77,7 @@ class RunHooks:
     on_secret: Callable[[str], None] | None = None  # e.g. a log redactor: told every secret
     budget: RequestBudget | None = None
     run: Extraction | None = None  # set by the first load package, reused by the next ones
+    partitions: PartitionStore | None = None  # the partitions' state read from the warehouse
 
 
 @dlt.source(name="evenergy", max_table_nesting=0)
@@ -149,7 +153,7 @@ def evenergy(
         window_pages=max(window_pages, 1),
         batch_requests=batch_requests if batch_requests and batch_requests > 0 else None,
     )
-    run = Extraction(client, settings, hooks.report, hooks.on_progress)
+    run = Extraction(client, settings, hooks.report, hooks.on_progress, hooks.partitions)
     run.begin_batch()
     hooks.run = run
     return _resources(run)
@@ -159,39 +163,68 @@ def _resources(run: Extraction) -> list[DltResource]:
     @_merged(EVSES)
     def evses() -> Iterator[pa.Table]:
         """Merged on id: an EVSE's attributes change (lock mode, lifecycle) and are updated."""
-        fleet = run.fleet_once()
-        if fleet is not None:
-            yield fleet
+        with run.tracking(EVSES.name):
+            fleet = run.fleet_once()
+            if fleet is not None:
+                yield fleet
 
     @_merged(STATUS_LOGS)
     def status_logs() -> Iterator[pa.Table]:
         """Merged on (evse_id, sampled_at): the lookback re-reads rows, the merge keeps one."""
-        yield from run.evse_logs(
-            STATUS_LOGS_ENDPOINT, dlt.current.resource_state(), run.settings.lookback
-        )
+        with run.tracking(STATUS_LOGS.name):
+            yield from run.evse_logs(
+                STATUS_LOGS_ENDPOINT, dlt.current.resource_state(), run.settings.lookback
+            )
 
     @_merged(COMMAND_LOGS)
     def evse_command_logs() -> Iterator[pa.Table]:
         """Merged on (evse_id, logged_at): each partition re-reads its newest row."""
-        yield from run.evse_logs(
-            COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), Lookback(timedelta(0))
-        )
+        with run.tracking(COMMAND_LOGS.name):
+            yield from run.evse_logs(
+                COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), Lookback(timedelta(0))
+            )
 
     @_merged(SUB_SESSIONS)
     def charging_sub_sessions() -> Iterator[pa.Table]:
         """Merged on id: an ongoing sub-session is read again each run until it ends. Listed
         twice (ongoing, then recently ended), one can appear in both: the later copy stays."""
-        tables = run.sub_session_rows(_sub_session_state())
-        if tables:
-            listed = pa.concat_tables(tables, promote_options="permissive")
-            yield drop_duplicate_keys(listed, SUB_SESSIONS.primary_key, keep="last")
+        with run.tracking(SUB_SESSIONS.name):
+            tables = run.sub_session_rows(_sub_session_state())
+            if tables:
+                listed = pa.concat_tables(tables, promote_options="permissive")
+                yield drop_duplicate_keys(listed, SUB_SESSIONS.primary_key, keep="last")
 
     @_merged(DISPATCHER_LOGS)
     def dispatcher_logs() -> Iterator[pa.Table]:
         """Merged on its key: an ongoing sub-session's logs are re-read from its cursor."""
-        yield from run.dispatcher_logs(_sub_session_state())
+        with run.tracking(DISPATCHER_LOGS.name):
+            yield from run.dispatcher_logs(_sub_session_state())
 
-    return [evses(), status_logs(), evse_command_logs(), charging_sub_sessions(), dispatcher_logs()]
+    @dlt.resource(
+        name=PARTITIONS_TABLE,
+        primary_key=STATE_KEY,
+        write_disposition=STATE_MERGE,
+        columns=dlt_columns(),
+    )
+    def partitions() -> Iterator[pa.Table | None]:
+        """Merged on (endpoint, partition_key): the state of the partitions this package changed
+        (`pipelines.evenergy.state`). Yielded once the package's other resources are done;
+        until then `None`, which dlt takes for "nothing yet" and moves on to the others."""
+        others = set(dlt.current.source().selected_resources) - {PARTITIONS_TABLE}
+        while not run.finished(others):
+            yield None
+        rows = run.state_rows()
+        if rows is not None:
+            yield rows
+
+    return [
+        evses(),
+        status_logs(),
+        evse_command_logs(),
+        charging_sub_sessions(),
+        dispatcher_logs(),
+        partitions(),
+    ]
 
 
 # Every table is re-read in part (lookbacks, ongoing sub-sessions), so each is merged on its

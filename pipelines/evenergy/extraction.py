@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from pipelines.evenergy.backfill import BACKFILL, Window, advance, behind, open_backlog, window
+from pipelines.evenergy.backfill import Window, advance, behind, open_backlog, window
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.lookback import Lookback
-from pipelines.evenergy.parsing import format_timestamp, parse_optional_timestamp
 from pipelines.evenergy.partitions import (
     LogEndpoint,
     PartitionResult,
@@ -33,6 +33,7 @@ from pipelines.evenergy.settings import (
     EVSES_PATH,
     STATUS_LOGS_PATH,
 )
+from pipelines.evenergy.state import Partition, PartitionStore, migrate_log_state
 from pipelines.evenergy.sub_sessions import SubSessionPlan, SubSessionPlanner, WorkItem
 from pipelines.evenergy.tables import (
     COMMAND_LOGS,
@@ -114,16 +115,19 @@ class Extraction:
         settings: ExtractionSettings,
         report: ExtractionReport,
         on_progress: ProgressCallback | None = None,
+        store: PartitionStore | None = None,
     ) -> None:
         self.client, self.settings, self.report = client, settings, report
+        self.store = store or PartitionStore()  # every partition's state (see `state`)
         self._on_progress = on_progress or (lambda report: None)
         self._lock = threading.Lock()
         self._fleet: pa.Table | None = None
         self._plan: SubSessionPlan | None = None
         self._planner: SubSessionPlanner | None = None
-        self.started_at = format_timestamp(datetime.now(UTC))
+        self.started_at = datetime.now(UTC)
         self._log_progress: dict[str, _LogProgress] = {}
         self._batch_started = 0
+        self._finished: set[str] = set()  # resources of the package under way that ended
         self.more = False  # the last batch stopped at its quota: another batch goes on
         self._fleet_loaded = False
         self._plan_loaded = False
@@ -164,8 +168,16 @@ class Extraction:
     ) -> Iterator[pa.Table]:
         """Read one log endpoint for every EVSE, each from its own cursor: first the live edge
         of every partition, then the backlogs in windows, furthest behind first (see
-        `pipelines.evenergy.backfill`), until this batch's requests are spent."""
-        partitions = state.setdefault("partitions", {})
+        `pipelines.evenergy.backfill`), until this batch's requests are spent.
+
+        Args:
+            state: the endpoint's dlt resource state: partitions kept there by an older
+                version move to the store (and leave it) on the first run.
+        """
+        name = endpoint.spec.name
+        with self._lock:
+            migrate_log_state(self.store, name, state)
+        partitions = self.store.view(name)
         progress = self._log_progress.setdefault(endpoint.spec.name, _LogProgress())
         evse_ids = self.fleet()["id"].to_pylist()
         if not progress.expected:
@@ -173,14 +185,14 @@ class Extraction:
             progress.expected = True
         # Partitions left unread by an earlier run (or never read) go first: none starves.
         live = [key for key in evse_ids if key not in progress.live]
-        live.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
+        live.sort(key=lambda key: _done_at(partitions.get(key)))
         # Where each read starts is decided here, so worker threads never touch the state.
         reads = [
             (
                 key,
-                lookback.since(partitions.get(key, {}), self.settings.initial_start),
-                parse_optional_timestamp(partitions.get(key, {}).get("cursor")),
-                BACKFILL in partitions.get(key, {}),
+                lookback.since(partitions.get(key), self.settings.initial_start),
+                None if (known := partitions.get(key)) is None else known.cursor,
+                known is not None and known.backlog is not None,
             )
             for key in live
         ]
@@ -201,39 +213,38 @@ class Extraction:
 
         def save(result: PartitionResult) -> None:
             progress.live.add(result.key)
-            entry = partitions.setdefault(result.key, {})
+            old = partitions.get(result.key)
             if result.complete and result.cursor is not None:
-                entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
+                entry = self.store.touch(name, result.key)
+                entry.cursor, entry.done_at = result.cursor, self.started_at
                 lookback.remember(entry, result.read, result.cursor)
-            elif BACKFILL not in entry and open_backlog(
-                entry, since_of[result.key], result, lookback.maximum
-            ):
-                cursor = max(result.read)
-                entry.update(cursor=format_timestamp(cursor), done_at=self.started_at)
-                lookback.remember(entry, result.read, cursor)
-            if not entry:
-                del partitions[result.key]
+            elif old is None or old.backlog is None:
+                opened = Partition()
+                if open_backlog(opened, since_of[result.key], result, lookback.maximum):
+                    entry = self.store.touch(name, result.key)
+                    entry.backlog = opened.backlog
+                    entry.cursor, entry.done_at = max(result.read), self.started_at
+                    lookback.remember(entry, result.read, max(result.read))
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # its backlog may hold rows this package has
 
         results = map_bounded(fetch, self._within_batch(reads), self.settings.concurrency)
-        yield from self._batched(endpoint.spec.name, results, save)
+        yield from self._batched(name, results, save)
         while not self._batch_over():
             windows = [
                 found
                 for key in evse_ids
                 if key not in progress.skip
-                and (found := window(key, partitions.get(key, {}))) is not None
+                and (found := window(key, partitions.get(key))) is not None
             ]
             if not windows:
                 break
-            windows.sort(key=lambda w: (-behind(partitions[w.key]), w.key))
-            yield from self._backfill(endpoint, partitions, progress, windows)
+            windows.sort(key=lambda w: (-behind(partitions.get(w.key)), w.key))
+            yield from self._backfill(endpoint, progress, windows)
 
     def _backfill(
         self,
         endpoint: LogEndpoint,
-        partitions: MutableMapping[str, Any],
         progress: _LogProgress,
         windows: list[Window],
     ) -> Iterator[pa.Table]:
@@ -252,7 +263,7 @@ class Extraction:
             )
 
         def save(result: PartitionResult) -> None:
-            advance(partitions[result.key], result)
+            advance(self.store.touch(endpoint.spec.name, result.key), result)
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # read again next run, not twice in one package
 
@@ -265,6 +276,7 @@ class Extraction:
         """Start a new load package: its requests are counted from here."""
         self._batch_started = self.client.budget.requests_made
         self.more = False
+        self._finished = set()
 
     def _batch_over(self) -> bool:
         """The run stopped, or this batch spent its requests (the next batch goes on)."""
@@ -290,6 +302,7 @@ class Extraction:
                 self._planner = SubSessionPlanner(
                     self.client,
                     state,
+                    self.store,
                     self.report,
                     self.settings.initial_start,
                     self.settings.sub_session_end_margin,
@@ -310,6 +323,26 @@ class Extraction:
                 return None
             self._fleet_loaded = True
             return fleet
+
+    def state_rows(self) -> pa.Table | None:
+        """The state rows of the partitions changed since the last call (the package's rows
+        of `_evenergy_partitions`), None if none changed."""
+        with self._lock:
+            return self.store.changes()
+
+    @contextmanager
+    def tracking(self, resource: str) -> Iterator[None]:
+        """Around a resource's body: its end is noted (see `finished`), however it ends."""
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._finished.add(resource)
+
+    def finished(self, resources: set[str]) -> bool:
+        """Whether these resources have ended in this load package."""
+        with self._lock:
+            return resources <= self._finished
 
     def sub_session_rows(self, state: MutableMapping[str, Any]) -> list[pa.Table]:
         """The sub-session rows of this run, for its first load package (none after)."""
@@ -381,3 +414,12 @@ class Extraction:
                 batch, rows = [], 0
         if batch:
             yield pa.concat_tables(batch, promote_options="permissive")
+
+
+def _done_at(partition: Partition | None) -> datetime:
+    """When a partition was last read through; never read: first in the fair order."""
+    return (
+        datetime.min.replace(tzinfo=UTC)
+        if partition is None or partition.done_at is None
+        else partition.done_at
+    )

@@ -17,9 +17,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipelines.evenergy.backfill import behind
 from pipelines.evenergy.settings import MANAGED_MODES
-from pipelines.evenergy_pipeline import load_evenergy, make_pipeline
+from pipelines.evenergy.state import read_store
+from pipelines.evenergy_pipeline import DATASET_NAME, load_evenergy, make_pipeline
 from pipelines.simulator import SimulatorServer
 from tests.cli_helpers import LiveProcess, project_workdir, simulator_env
 from tests.pipelines.conftest import START, Harness, simulator_config
@@ -156,9 +159,9 @@ FAIR_RATE_LIMIT = 16
 
 def _backlogs(harness: Harness) -> dict[str, timedelta]:
     """History left to read per status-log partition (zero once its backlog closed)."""
-    state = make_pipeline(str(harness.pipelines_dir), str(harness.database)).state
-    partitions = state["sources"]["evenergy"]["resources"]["status_logs"]["partitions"]
-    return {key: behind(entry) for key, entry in partitions.items()}
+    with duckdb.connect(str(harness.database), read_only=True) as conn:
+        partitions = read_store(conn, DATASET_NAME).view("status_logs")
+        return {key: behind(entry) for key, entry in partitions.items()}
 
 
 def test_backlogs_are_read_furthest_behind_first(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipelines.evenergy.backfill import BACKFILL, TICK, advance, behind, open_backlog, window
-from pipelines.evenergy.parsing import format_timestamp
+from pipelines.evenergy.backfill import TICK, advance, behind, open_backlog, window
 from pipelines.evenergy.partitions import PartitionResult, safe_floor
+from pipelines.evenergy.state import Backlog, Partition
 
 
 def t(hour: int) -> datetime:
@@ -21,8 +21,8 @@ def result(order: list[datetime | None], complete: bool = False) -> PartitionRes
     )
 
 
-def entry(since: int, to: int) -> dict[str, Any]:
-    return {BACKFILL: {"from": format_timestamp(t(since)), "to": format_timestamp(t(to))}}
+def entry(since: int, to: int) -> Partition:
+    return Partition(backlog_since=t(since), backlog_until=t(to))
 
 
 def test_floor_is_the_oldest_row_above_the_first_bad_one():
@@ -36,27 +36,26 @@ def test_window_reads_below_the_backlog_top_only():
     found = window("evse1", entry(0, 10))
     assert found is not None
     assert (found.since, found.until) == (t(0), t(10) - TICK)
-    assert window("evse1", {}) is None
+    assert window("evse1", Partition()) is None
     assert behind(entry(0, 10)) == timedelta(hours=10)
 
 
 def test_a_window_stopped_part_way_keeps_every_page_it_read():
     state = entry(0, 10)
     advance(state, result([t(9), t(8), t(7)]))
-    assert state[BACKFILL]["to"] == format_timestamp(t(7))
-    assert state[BACKFILL]["from"] == format_timestamp(t(0))
+    assert state.backlog == Backlog(t(0), t(7))
 
 
 def test_a_bad_row_stays_in_the_backlog():
     state = entry(0, 10)
     advance(state, result([t(9), None, t(7)], complete=True))
-    assert state[BACKFILL]["to"] == format_timestamp(t(9))
+    assert state.backlog == Backlog(t(0), t(9))
 
 
 def test_a_window_read_to_its_end_closes_the_backlog():
     state = entry(0, 10)
     advance(state, result([t(9), t(0)], complete=True))
-    assert BACKFILL not in state
+    assert state.backlog is None and state == Partition()
 
 
 def test_a_read_that_stops_nothing_read_keeps_the_backlog():
@@ -66,9 +65,9 @@ def test_a_read_that_stops_nothing_read_keeps_the_backlog():
 
 
 def test_backlog_opens_only_below_the_lookback():
-    shallow: dict[str, Any] = {}
+    shallow = Partition()
     assert not open_backlog(shallow, t(0), result([t(50), t(48)]), past=timedelta(hours=6))
-    assert shallow == {}
-    deep: dict[str, Any] = {}
+    assert shallow == Partition()
+    deep = Partition()
     assert open_backlog(deep, t(0), result([t(50), t(40)]), past=timedelta(hours=6))
     assert deep == entry(0, 40)
