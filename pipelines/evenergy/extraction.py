@@ -235,7 +235,7 @@ class Extraction:
                 found
                 for key in evse_ids
                 if key not in progress.skip
-                and (found := window(key, partitions.get(key))) is not None
+                and (found := self._window(key, partitions.get(key))) is not None
             ]
             if not windows:
                 break
@@ -259,11 +259,13 @@ class Extraction:
                 None,
                 self.settings.page_size,
                 until=item.until,
-                max_pages=self.settings.window_pages,
+                max_pages=2 * self.settings.window_pages,  # the density misjudged: resume
             )
 
+        by_key = {item.key: item for item in windows}
+
         def save(result: PartitionResult) -> None:
-            advance(self.store.touch(endpoint.spec.name, result.key), result)
+            advance(self.store.touch(endpoint.spec.name, result.key), by_key[result.key], result)
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # read again next run, not twice in one package
 
@@ -271,6 +273,12 @@ class Extraction:
         yield from self._batched(
             endpoint.spec.name, results, save, record=self.report.record_window
         )
+
+    def _window(self, key: str, partition: Partition | None) -> Window | None:
+        """The next window of a partition's backlog, sized from its density."""
+        page_size, pages = self.settings.page_size, self.settings.window_pages
+        # no density measured (a backlog kept by an older version): a page an hour
+        return window(key, partition, pages, page_size, fallback_rows_per_hour=page_size)
 
     def begin_batch(self) -> None:
         """Start a new load package: its requests are counted from here."""

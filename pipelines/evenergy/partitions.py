@@ -77,6 +77,7 @@ class PartitionResult:
     read: list[datetime] = field(default_factory=list)  # cursor values of the good rows read
     more: bool = False  # stopped at `max_pages` with pages left: the read is not complete
     floor: datetime | None = None  # everything from here up to the read's top was read
+    below_bad: datetime | None = None  # everything older than this was read (bad rows above)
 
     @property
     def rows(self) -> int:
@@ -144,7 +145,16 @@ def read_partition(
     new_cursor = safe_cursor(order, cursor) if complete else cursor
     read = [value for value in order if value is not None]
     return PartitionResult(
-        key, table, new_cursor, complete, bad_rows, error, read, more, safe_floor(order)
+        key,
+        table,
+        new_cursor,
+        complete,
+        bad_rows,
+        error,
+        read,
+        more,
+        safe_floor(order),
+        first_good_after_last_bad(order),
     )
 
 
@@ -215,6 +225,16 @@ def safe_floor(order: list[datetime | None]) -> datetime | None:
             break
         floor = value if floor is None else min(floor, value)
     return floor
+
+
+def first_good_after_last_bad(order: list[datetime | None]) -> datetime | None:
+    """In a newest-first listing, the newest good row older than every bad row: from it down
+    everything was read; None if there is no bad row or a bad row is the oldest read."""
+    last_bad = max((i for i, value in enumerate(order) if value is None), default=None)
+    if last_bad is None:
+        return None
+    older = [value for value in order[last_bad + 1 :] if value is not None]
+    return max(older) if older else None
 
 
 def map_bounded(

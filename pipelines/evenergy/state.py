@@ -34,10 +34,14 @@ _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 @dataclass
 class Backlog:
-    """History of a partition not read yet: `since <= cursor value < until`."""
+    """History of a partition not read yet: `since <= cursor value < until`, except, while
+    a window is under way (`window_end`), the part of it read already: `[window_top,
+    window_end)`."""
 
     since: datetime
     until: datetime
+    window_top: datetime | None = None  # the window under way: unread below this
+    window_end: datetime | None = None  # and read up to here (exclusive)
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Partition:
     hold: datetime | None = None  # oldest gap still open, None: no gap
     backlog_since: datetime | None = None  # see `backlog`
     backlog_until: datetime | None = None
+    window_top: datetime | None = None
+    window_end: datetime | None = None
+    rows_per_hour: float | None = None  # measured density: sizes a backlog's windows
     ended_at: datetime | None = None  # a sub-session's end, None while it is ongoing
     finalized: bool = False  # a sub-session whose logs were read after it ended
 
@@ -59,12 +66,14 @@ class Partition:
         """The history still to read (`pipelines.evenergy.backfill`), None when none."""
         if self.backlog_since is None or self.backlog_until is None:
             return None
-        return Backlog(self.backlog_since, self.backlog_until)
+        return Backlog(self.backlog_since, self.backlog_until, self.window_top, self.window_end)
 
     @backlog.setter
     def backlog(self, value: Backlog | None) -> None:
         self.backlog_since = None if value is None else value.since
         self.backlog_until = None if value is None else value.until
+        self.window_top = None if value is None else value.window_top
+        self.window_end = None if value is None else value.window_end
 
 
 _FIELDS = tuple(f.name for f in fields(Partition))
@@ -76,6 +85,9 @@ _ARROW: dict[str, pa.DataType] = {
     "hold": _TIMESTAMP,
     "backlog_since": _TIMESTAMP,
     "backlog_until": _TIMESTAMP,
+    "window_top": _TIMESTAMP,
+    "window_end": _TIMESTAMP,
+    "rows_per_hour": pa.float64(),
     "ended_at": _TIMESTAMP,
     "finalized": pa.bool_(),
 }
@@ -184,16 +196,18 @@ def read_partitions(
     conn: duckdb.DuckDBPyConnection, schema: str
 ) -> Iterator[tuple[str, str, Partition]]:
     """(endpoint, key, state) of every partition in `<schema>._evenergy_partitions`."""
-    names = ", ".join(_FIELDS)
+    table = f"{schema}.{PARTITIONS_TABLE}"
     try:
-        cursor = conn.execute(
-            f"select endpoint, partition_key, {names} from {schema}.{PARTITIONS_TABLE}"
-        )
+        present = {row[0] for row in conn.execute(f"describe {table}").fetchall()}
     except duckdb.CatalogException:
         return
+    # a field added since the table was made reads as its default until a load adds it
+    names = [name for name in _FIELDS if name in present]
+    cursor = conn.execute(f"select endpoint, partition_key, {', '.join(names)} from {table}")
     while batch := cursor.fetchmany(10_000):
         for endpoint, key, *values in batch:
-            yield endpoint, key, Partition(*(_utc(value) for value in values))
+            found = {name: _utc(value) for name, value in zip(names, values, strict=True)}
+            yield endpoint, key, Partition(**found)
 
 
 def _utc(value: Any) -> Any:

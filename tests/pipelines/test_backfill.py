@@ -31,7 +31,7 @@ from tests.pipelines.expected import assert_warehouse_matches, expected_rows, wa
 N_EVSES = 3
 NOW = START + timedelta(days=60)  # initial_start (START) is 60 days back
 BATCH_REQUESTS = 90  # requests per load package: what a kill can lose
-WINDOW_PAGES = 10
+WINDOW_PAGES = 30  # half an empty page a window: 1/60 of the pages read
 MAX_RUNS = 6
 KILLED_RUN = 2  # 1-based
 CONCURRENCY = 4
@@ -93,6 +93,7 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
 
         missing = [_missing(database, expected)]
         requests = 0
+        backlogs = [_backlog_bounds(database)]
         for run in range(1, MAX_RUNS + 1):
             before = simulator.request_count
             if run == KILLED_RUN:
@@ -111,12 +112,14 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
             requests += simulator.request_count - before
             assert simulator.request_count - before <= per_run
             missing.append(_missing(database, expected))
+            backlogs.append(_backlog_bounds(database))
             assert missing[-1] < missing[-2] or missing[-2] == 0, f"run {run} did not advance"
             simulator.reset_rate_limit()  # the next run: a fresh window
             if missing[-1] == 0:
                 break
 
         assert missing[-1] == 0, f"not converged after {MAX_RUNS} runs: {missing}"
+        _assert_oldest_first(backlogs)
         assert len(missing) - 1 > KILLED_RUN, "converged before the killed run"
         assert_warehouse_matches(database, expected)
         runs = len(missing) - 1
@@ -124,6 +127,32 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
         assert requests <= 1.02 * minimum, (
             f"{requests} requests in {runs} runs, minimum {minimum} ({requests / minimum:.3f}x)"
         )
+
+
+def _backlog_bounds(database: Path) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """(since, until) of every log partition's backlog."""
+    if not database.exists():
+        return {}
+    with duckdb.connect(str(database), read_only=True) as conn:
+        store = read_store(conn, DATASET_NAME)
+    return {
+        (name, key): (p.backlog.since, p.backlog.until)
+        for name in ("status_logs", "evse_command_logs")
+        for key, p in store.view(name).items()
+        if p.backlog is not None
+    }
+
+
+def _assert_oldest_first(backlogs: list[dict[tuple[str, str], tuple[Any, Any]]]) -> None:
+    """Backlogs shrink from their oldest end: `since` moves up, `until` stays."""
+    moved = 0
+    for before, after in pairwise(backlogs):
+        for partition, (since, until) in after.items():
+            if partition in before:
+                assert until == before[partition][1], f"{partition}: read from the newest end"
+                assert since >= before[partition][0]
+                moved += since > before[partition][0]
+    assert moved, "no backlog moved from one run to the next: the order was never seen"
 
 
 def _run_and_kill(simulator: SimulatorServer, env: dict[str, str], workdir: Path) -> None:
