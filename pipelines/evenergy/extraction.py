@@ -18,28 +18,20 @@ import pyarrow as pa
 
 from pipelines.evenergy.backfill import Window, advance, behind, open_backlog, window
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import DISPATCHER_LOGS_ENDPOINT, EVSES_ENDPOINT, Endpoint
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.lookback import Lookback
 from pipelines.evenergy.partitions import (
-    LogEndpoint,
     PartitionResult,
     map_bounded,
     read_partition,
 )
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.settings import (
-    COMMAND_LOGS_PATH,
-    DISPATCHER_LOGS_PATH,
-    EVSES_PATH,
-    STATUS_LOGS_PATH,
-)
 from pipelines.evenergy.state import Partition, PartitionStore, migrate_log_state
 from pipelines.evenergy.sub_sessions import SubSessionPlan, SubSessionPlanner, WorkItem
 from pipelines.evenergy.tables import (
-    COMMAND_LOGS,
     DISPATCHER_LOGS,
     EVSES,
-    STATUS_LOGS,
     drop_duplicate_keys,
     page_to_arrow,
 )
@@ -51,32 +43,6 @@ T = TypeVar("T")
 # Rows handed to dlt at once: large enough that dlt's per-item cost vanishes, small enough
 # that memory stays flat whatever the fleet size.
 BATCH_ROWS = 50_000
-
-STATUS_LOGS_ENDPOINT = LogEndpoint(
-    STATUS_LOGS,
-    STATUS_LOGS_PATH.replace("{evse_id}", "{key}"),
-    "evse_id",
-    "sampled_at",
-    "sampled_at__gte",
-    "sampled_at__lte",
-)
-COMMAND_LOGS_ENDPOINT = LogEndpoint(
-    COMMAND_LOGS,
-    COMMAND_LOGS_PATH.replace("{evse_id}", "{key}"),
-    "evse_id",
-    "logged_at",
-    "logged_at__gte",
-    "logged_at__lte",
-)
-DISPATCHER_LOGS_ENDPOINT = LogEndpoint(
-    DISPATCHER_LOGS,
-    DISPATCHER_LOGS_PATH,
-    "charging_sub_session_id",
-    "logged_at",
-    "logged_at__gte",
-    key_param="charging_sub_session_id",
-    paginated=False,
-)
 
 
 @dataclass(frozen=True)
@@ -142,10 +108,10 @@ class Extraction:
             return self._fleet
 
     def _list_evses(self) -> pa.Table:
-        params = {"page_size": self.settings.page_size, "expand": "model.make"}
+        params = {"page_size": self.settings.page_size, **EVSES_ENDPOINT.params}
         tables = [page_to_arrow(EVSES, [], {}).table]
         try:
-            for page in self.client.pages(EVSES_PATH, params, EVSES.name):
+            for page in self.client.pages(EVSES_ENDPOINT.path, params, EVSES.name):
                 converted = page_to_arrow(EVSES, page, {}, "listing")
                 self.report.reject(converted.bad_rows)
                 tables.append(converted.table)
@@ -164,7 +130,7 @@ class Extraction:
         return fleet
 
     def evse_logs(
-        self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: Lookback
+        self, endpoint: Endpoint, state: MutableMapping[str, Any], lookback: Lookback
     ) -> Iterator[pa.Table]:
         """Read one log endpoint for every EVSE, each from its own cursor: first the live edge
         of every partition, then the backlogs in windows, furthest behind first (see
@@ -244,7 +210,7 @@ class Extraction:
 
     def _backfill(
         self,
-        endpoint: LogEndpoint,
+        endpoint: Endpoint,
         progress: _LogProgress,
         windows: list[Window],
     ) -> Iterator[pa.Table]:

@@ -22,46 +22,15 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import Endpoint
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
-from pipelines.evenergy.tables import BadRow, TableSpec, drop_duplicate_keys, page_to_arrow
+from pipelines.evenergy.parsing import parse_timestamp
+from pipelines.evenergy.tables import BadRow, drop_duplicate_keys, page_to_arrow
 
 T = TypeVar("T")
 
 # Rows converted to Arrow at once: one conversion per chunk instead of one per page.
 CONVERT_ROWS = 5_000
-
-
-@dataclass(frozen=True)
-class LogEndpoint:
-    """A log endpoint read per partition, newest first, with a `*__gte` cursor filter."""
-
-    spec: TableSpec
-    path: str  # formatted with the partition key as `key`
-    partition_column: str  # the column filled with the partition key
-    cursor_field: str
-    cursor_param: str
-    until_param: str | None = None  # the `*__lte` filter bounding a window from above
-    key_param: str | None = None  # the partition key as a query parameter instead of a path
-    paginated: bool = True
-
-    def request(
-        self, key: str, since: datetime | None, page_size: int, until: datetime | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        """Path and query parameters of the first request for a partition (`until`: the
-        newest cursor value wanted, inclusive)."""
-        params: dict[str, Any] = {}
-        if self.key_param:
-            params[self.key_param] = key
-        if self.paginated:
-            params["page_size"] = page_size
-        if since is not None:
-            params[self.cursor_param] = format_timestamp(since)
-        if until is not None:
-            if self.until_param is None:
-                raise ValueError(f"{self.spec.name} cannot be read in windows")
-            params[self.until_param] = format_timestamp(until)
-        return self.path.format(key=key), params
 
 
 @dataclass
@@ -87,7 +56,7 @@ class PartitionResult:
 
 def read_partition(
     client: EvEnergyClient,
-    endpoint: LogEndpoint,
+    endpoint: Endpoint,
     key: str,
     since: datetime | None,
     cursor: datetime | None,
@@ -113,10 +82,10 @@ def read_partition(
     pending: list[Any] = []  # rows read but not yet converted: converted in chunks, not per page
 
     def convert() -> None:
-        converted = page_to_arrow(endpoint.spec, pending, {endpoint.partition_column: key}, key)
+        converted = page_to_arrow(endpoint.spec, pending, endpoint.partition_values(key), key)
         tables.append(converted.table)
         bad_rows.extend(converted.bad_rows)
-        cursor_values = converted.table[endpoint.cursor_field]
+        cursor_values = converted.table[endpoint.cursor]
         order.extend(_listing_order(cursor_values, converted.bad_rows, len(pending)))
         pending.clear()
 
@@ -126,7 +95,7 @@ def read_partition(
         for page, has_next in client.linked_pages(path, params, endpoint.spec.name):
             pending.extend(page)
             pages += 1
-            span.add(page, endpoint.cursor_field)
+            span.add(page, endpoint.cursor)
             if len(pending) >= CONVERT_ROWS:
                 convert()
             if has_next and max_pages is not None and pages >= max_pages and span.reaches(past):

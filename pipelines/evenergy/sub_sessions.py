@@ -21,10 +21,10 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import SUB_SESSIONS_ENDPOINT
 from pipelines.evenergy.errors import ApiProblem, EvEnergyError, is_fatal
 from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.settings import SUB_SESSION_PATH, SUB_SESSIONS_PATH
 from pipelines.evenergy.state import PartitionStore, migrate_queue_state
 from pipelines.evenergy.tables import DISPATCHER_LOGS, SUB_SESSIONS, page_to_arrow
 
@@ -125,7 +125,7 @@ class SubSessionPlanner:
         tables, complete = [], True
         params = {**filters, "page_size": self._page_size}
         try:
-            for page in self._client.pages(SUB_SESSIONS_PATH, params, SUB_SESSIONS.name):
+            for page in self._client.pages(SUB_SESSIONS_ENDPOINT.path, params, SUB_SESSIONS.name):
                 converted = page_to_arrow(SUB_SESSIONS, page, {}, "listing")
                 self._report.reject(converted.bad_rows)
                 tables.append(self._allowed(converted.table))
@@ -152,7 +152,7 @@ class SubSessionPlanner:
             k for k, p in queue.items() if k not in seen and not p.finalized and not p.ended_at
         ]
         for key in unseen:
-            path = SUB_SESSION_PATH.format(sub_session_id=key)
+            path = str(SUB_SESSIONS_ENDPOINT.item_path).format(key=key)
             try:
                 body = self._client.get_object(path, SUB_SESSIONS.name)
             except ApiProblem as error:
