@@ -113,6 +113,7 @@ def _converge(
                 "requests": child.result.get("requests_made", 0),
                 "partial": child.result.get("partial"),
                 "peak_rss_mb": child.peak_rss_mb,
+                "peak_rss_mb_by_phase": child.result.get("peak_rss_mb_by_phase"),
                 "wall_seconds": child.result.get("wall_seconds"),
                 "state_bytes_per_load": state,
             }
@@ -271,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-evses", default="1000,10000,100000")
     parser.add_argument("--changed", type=int, default=500, help="partitions a package moves")
     parser.add_argument("--skip-fleet", action="store_true")
+    parser.add_argument("--window-seconds", type=float, default=3.6, help="the hour, compressed")
+    parser.add_argument("--run-windows", type=int, default=3, help="windows a run may last")
+    parser.add_argument("--max-runs", type=int, default=40)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     logging.getLogger("dlt").setLevel(logging.WARNING)
@@ -280,7 +284,14 @@ def main(argv: list[str] | None = None) -> int:
             state_bytes(int(n), args.changed, Path(tmp)) for n in args.state_evses.split(",")
         ]
         if not args.skip_fleet:
-            result["fleet"] = growth_fleet(args.evses, args.days, Path(tmp))
+            result["fleet"] = growth_fleet(
+                args.evses,
+                args.days,
+                Path(tmp),
+                window_seconds=args.window_seconds,
+                run_windows=args.run_windows,
+                max_runs=args.max_runs,
+            )
     sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
     return 0
 
