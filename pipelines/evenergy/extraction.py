@@ -188,7 +188,7 @@ class Extraction:
                 opened = Partition()
                 if open_backlog(opened, since_of[result.key], result, lookback.maximum):
                     entry = self.store.touch(name, result.key)
-                    entry.backlog = opened.backlog
+                    entry.backlog, entry.rows_per_hour = opened.backlog, opened.rows_per_hour
                     entry.cursor, entry.done_at = max(result.read), self.started_at
                     lookback.remember(entry, result.read, max(result.read))
             if result.bad_rows or (not result.complete and not result.more):

@@ -135,12 +135,15 @@ def _backlog_bounds(database: Path) -> dict[tuple[str, str], tuple[Any, Any]]:
         return {}
     with duckdb.connect(str(database), read_only=True) as conn:
         store = read_store(conn, DATASET_NAME)
-    return {
-        (name, key): (p.backlog.since, p.backlog.until)
+    backlogs = {
+        (name, key): p
         for name in ("status_logs", "evse_command_logs")
         for key, p in store.view(name).items()
         if p.backlog is not None
     }
+    unsized = sorted(key for key, p in backlogs.items() if not p.rows_per_hour)
+    assert not unsized, f"backlogs without the density that sizes their windows: {unsized}"
+    return {key: (p.backlog_since, p.backlog_until) for key, p in backlogs.items()}
 
 
 def _assert_oldest_first(backlogs: list[dict[tuple[str, str], tuple[Any, Any]]]) -> None:
