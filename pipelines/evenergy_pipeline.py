@@ -29,6 +29,7 @@ from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
 from pipelines.evenergy.report import ExtractionReport
+from pipelines.evenergy.state import PARTITIONS_TABLE, PartitionStore, read_store
 from pipelines.project import project_dir
 from pipelines.warehouse import check_schema, ensure_tables
 
@@ -213,7 +214,7 @@ def _load_evenergy(
 ) -> LoadOutcome:
     _finish_pending(pipeline)
     _check_warehouse(pipeline)
-    hooks = RunHooks(ExtractionReport(), on_progress, on_secret)
+    hooks = RunHooks(ExtractionReport(), on_progress, on_secret, partitions=_read_state(pipeline))
     outcome: LoadOutcome | None = None
     phase_ended = on_phase or (lambda phase: None)
     # One load package per batch of requests (`batch_requests`): each commits its rows with
@@ -223,8 +224,8 @@ def _load_evenergy(
         hooks.run is not None and hooks.run.more and outcome.budget.stop_reason is None
     ):
         source = evenergy(hooks=hooks, **source_args)
-        if resources:
-            source = source.with_resources(*resources)
+        if resources:  # the partitions' state goes with whichever resources are loaded
+            source = source.with_resources(*resources, PARTITIONS_TABLE)
         assert hooks.budget is not None
         outcome = outcome or LoadOutcome(hooks.report, hooks.budget, None)
         _load_package(pipeline, source, outcome, phase_ended)
@@ -314,6 +315,12 @@ def _check_warehouse(pipeline: dlt.Pipeline) -> None:
         problem = check_schema(client.native_connection, DATASET_NAME)
     if problem:
         raise RunFailed(f"{describe_destination(pipeline)}: {problem}")
+
+
+def _read_state(pipeline: dlt.Pipeline) -> PartitionStore:
+    """The partitions' state as the last completed loads left it (after `_finish_pending`)."""
+    with pipeline.sql_client() as client:
+        return read_store(client.native_connection, DATASET_NAME)
 
 
 def _ensure_tables(pipeline: dlt.Pipeline) -> None:

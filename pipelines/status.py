@@ -1,9 +1,10 @@
 """`evenergy-etl status`: what the warehouse holds, where each partition stands, the last runs.
 
 Everything comes from the warehouse itself, never from dlt's working directory: row counts
-and the newest sample per raw table, the watermarks and the sub-session queue from the dlt
-state the last successful load committed (`evenergy._dlt_pipeline_state`, decoded with dlt's
-own helpers), the last runs from `evenergy._evenergy_runs`. Deleting dlt's working directory
+and the newest sample per raw table, the watermarks and the sub-session queue from the
+partitions' state (`evenergy._evenergy_partitions`) and the ended-sub-session cursor from the
+dlt state the last successful load committed (`evenergy._dlt_pipeline_state`, decoded with
+dlt's own helpers), the last runs from `evenergy._evenergy_runs`. Deleting dlt's working directory
 changes nothing here. While a run holds the working warehouse, the published copy (which
 holds the same tables, as of the last good run) is read instead.
 `status --json` gives monitoring the same as one JSON object.
@@ -21,6 +22,9 @@ import duckdb
 from dlt.common.versioned_state import decompress_state
 from dlt.pipeline.state_sync import migrate_state_to_current
 
+from pipelines.evenergy.parsing import format_timestamp
+from pipelines.evenergy.state import Partition, read_partitions
+from pipelines.evenergy.sub_sessions import QUEUE
 from pipelines.evenergy.tables import RAW_TABLES
 from pipelines.evenergy_pipeline import DATASET_NAME, PIPELINE_NAME
 from pipelines.publish import published_path
@@ -75,11 +79,12 @@ def status_report(database: Path) -> dict[str, Any]:
         return report | {"tables": {}, "watermarks": {}, "sub_sessions": None, "last_run": None}
     with duckdb.connect(str(source), read_only=True) as conn:
         state = stored_source_state(conn)
+        partitions = list(read_partitions(conn, DATASET_NAME))
         runs = last_runs(conn, limit=1)
         report["tables"] = _tables(conn)
         report["last_load"] = _last_load(conn)
-    report["watermarks"] = _watermarks(state)
-    report["sub_sessions"] = _queue(state)
+    report["watermarks"] = _watermarks(partitions)
+    report["sub_sessions"] = _queue(state, partitions)
     report["last_run"] = {k: runs[0].get(k) for k in LAST_RUN_FIELDS} if runs else None
     if runs and isinstance(runs[0].get("rows_by_table"), str):
         report["last_run"]["rows_by_table"] = json.loads(runs[0]["rows_by_table"])
@@ -196,12 +201,12 @@ def _last_load(conn: duckdb.DuckDBPyConnection) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def _watermarks(source_state: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    resources = source_state.get("resources", {})
+def _watermarks(partitions: list[tuple[str, str, Partition]]) -> dict[str, dict[str, Any]]:
     marks = {}
     for name in PARTITIONED:
-        partitions = resources.get(name, {}).get("partitions", {})
-        cursors = sorted(str(p["cursor"]) for p in partitions.values() if p.get("cursor"))
+        cursors = sorted(
+            format_timestamp(p.cursor) for e, _, p in partitions if e == name and p.cursor
+        )
         marks[name] = {
             "partitions": len(cursors),
             "oldest": cursors[0] if cursors else None,
@@ -210,9 +215,12 @@ def _watermarks(source_state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return marks
 
 
-def _queue(source_state: dict[str, Any]) -> dict[str, Any]:
+def _queue(
+    source_state: dict[str, Any], partitions: list[tuple[str, str, Partition]]
+) -> dict[str, Any]:
     queue = source_state.get("sub_sessions", {})
-    return {"queued": len(queue.get("pending", {})), "end_cursor": queue.get("end_cursor")}
+    queued = sum(1 for e, _, p in partitions if e == QUEUE and not p.finalized)
+    return {"queued": queued, "end_cursor": queue.get("end_cursor")}
 
 
 def _run_lines(run: dict[str, Any] | None) -> Iterator[str]:

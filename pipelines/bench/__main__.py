@@ -31,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models-dispatches", type=int, help="synthetic dispatch attempts")
     parser.add_argument("--seed", type=int, help="seed of the simulated world")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--growth", action="store_true", help="only the growth scenario (pipelines.bench.growth)"
+    )
     return parser.parse_args(argv)
 
 
@@ -52,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, write the JSON; 0 on success, 1 if a scenario
     failed (its error is in the table and the JSON)."""
     args = parse_args(argv)
+    if args.growth:  # runnable alone: its own sizes (`python -m pipelines.bench.growth -h`)
+        from pipelines.bench import growth
+
+        extra = [] if args.evses is None else ["--evses", str(args.evses)]
+        return growth.main(extra + ([] if args.days is None else ["--days", str(args.days)]))
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,

@@ -22,12 +22,12 @@ from dlt.sources import DltResource
 from pipelines.evenergy.auth import TokenSource
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.client import EvEnergyClient
-from pipelines.evenergy.settings import (
-    COMMAND_LOGS_PATH,
-    EVSES_PATH,
-    MAX_PAGE_SIZE,
-    STATUS_LOGS_PATH,
+from pipelines.evenergy.endpoints import (
+    COMMAND_LOGS_ENDPOINT,
+    EVSES_ENDPOINT,
+    STATUS_LOGS_ENDPOINT,
 )
+from pipelines.evenergy.settings import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def baseline_resources(client: EvEnergyClient, initial_start: str) -> list[DltRe
     def evse_pages() -> list[Rows]:
         if not listing:
             params = {"page_size": MAX_PAGE_SIZE, "expand": "model.make"}
-            listing.extend(client.pages(EVSES_PATH, params, "evses"))
+            listing.extend(client.pages(EVSES_ENDPOINT.path, params, "evses"))
         return listing
 
     def evse_rows() -> Iterator[Rows]:
@@ -51,18 +51,18 @@ def baseline_resources(client: EvEnergyClient, initial_start: str) -> list[DltRe
     def partition_pages(path: str, cursor_param: str, label: str) -> Iterator[Rows]:
         for evse_id in [row["id"] for page in evse_pages() for row in page]:
             params = {"page_size": MAX_PAGE_SIZE, cursor_param: initial_start}
-            for page in client.pages(path.format(evse_id=evse_id), params, label):
+            for page in client.pages(path.format(key=evse_id), params, label):
                 yield [{**row, "evse_id": evse_id} for row in page]
 
     evses = dlt.resource(evse_rows(), name="evses", primary_key="id", write_disposition="merge")
     status_logs = dlt.resource(
-        partition_pages(STATUS_LOGS_PATH, "sampled_at__gte", "status_logs"),
+        partition_pages(STATUS_LOGS_ENDPOINT.path, "sampled_at__gte", "status_logs"),
         name="status_logs",
         primary_key=("evse_id", "sampled_at"),
         write_disposition="merge",
     )
     command_logs = dlt.resource(
-        partition_pages(COMMAND_LOGS_PATH, "logged_at__gte", "evse_command_logs"),
+        partition_pages(COMMAND_LOGS_ENDPOINT.path, "logged_at__gte", "evse_command_logs"),
         name="evse_command_logs",
         primary_key=("evse_id", "logged_at"),
         write_disposition="merge",

@@ -22,9 +22,8 @@ from pipelines.config import EvEnergyCredentials, SourceSettings
 from pipelines.evenergy.auth import TokenSource
 from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import ENDPOINTS, Endpoint, Reader
 from pipelines.evenergy.extraction import (
-    COMMAND_LOGS_ENDPOINT,
-    STATUS_LOGS_ENDPOINT,
     Extraction,
     ExtractionSettings,
     ProgressCallback,
@@ -33,15 +32,10 @@ from pipelines.evenergy.lookback import Lookback
 from pipelines.evenergy.parsing import parse_duration, parse_start
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.settings import MAX_PAGE_SIZE
-from pipelines.evenergy.tables import (
-    COMMAND_LOGS,
-    DISPATCHER_LOGS,
-    EVSES,
-    STATUS_LOGS,
-    SUB_SESSIONS,
-    TableSpec,
-    drop_duplicate_keys,
-)
+from pipelines.evenergy.state import KEY as STATE_KEY
+from pipelines.evenergy.state import PARTITIONS_TABLE, PartitionStore, dlt_columns
+from pipelines.evenergy.state import WRITE_DISPOSITION as STATE_MERGE
+from pipelines.evenergy.tables import drop_duplicate_keys
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -59,6 +53,7 @@ class RunHooks:
     on_secret: Callable[[str], None] | None = None  # e.g. a log redactor: told every secret
     budget: RequestBudget | None = None
     run: Extraction | None = None  # set by the first load package, reused by the next ones
+    partitions: PartitionStore | None = None  # the partitions' state read from the warehouse
 
 
 # Every setting's type, default and meaning: `SourceSettings` (pipelines/config.py). dlt fills
@@ -136,49 +131,84 @@ def evenergy(
         window_pages=max(window_pages, 1),
         batch_requests=batch_requests if batch_requests and batch_requests > 0 else None,
     )
-    run = Extraction(client, settings, hooks.report, hooks.on_progress)
+    run = Extraction(client, settings, hooks.report, hooks.on_progress, hooks.partitions)
     run.begin_batch()
     hooks.run = run
     return _resources(run)
 
 
 def _resources(run: Extraction) -> list[DltResource]:
-    @_merged(EVSES)
-    def evses() -> Iterator[pa.Table]:
-        """Merged on id: an EVSE's attributes change (lock mode, lifecycle) and are updated."""
-        fleet = run.fleet_once()
-        if fleet is not None:
-            yield fleet
+    """One resource per declared endpoint (`ENDPOINTS`), then the partitions' state."""
+    generated = [_resource(run, endpoint) for endpoint in ENDPOINTS]
 
-    @_merged(STATUS_LOGS)
-    def status_logs() -> Iterator[pa.Table]:
-        """Merged on (evse_id, sampled_at): the lookback re-reads rows, the merge keeps one."""
-        yield from run.evse_logs(
-            STATUS_LOGS_ENDPOINT, dlt.current.resource_state(), run.settings.lookback
-        )
+    @dlt.resource(
+        name=PARTITIONS_TABLE,
+        primary_key=STATE_KEY,
+        write_disposition=STATE_MERGE,
+        columns=dlt_columns(),
+    )
+    def partitions() -> Iterator[pa.Table | None]:
+        """Merged on (endpoint, partition_key): the state of the partitions this package changed
+        (`pipelines.evenergy.state`). Yielded once the package's other resources are done;
+        until then `None`, which dlt takes for "nothing yet" and moves on to the others."""
+        others = set(dlt.current.source().selected_resources) - {PARTITIONS_TABLE}
+        while not run.finished(others):
+            yield None
+        rows = run.state_rows()
+        if rows is not None:
+            yield rows
 
-    @_merged(COMMAND_LOGS)
-    def evse_command_logs() -> Iterator[pa.Table]:
-        """Merged on (evse_id, logged_at): each partition re-reads its newest row."""
-        yield from run.evse_logs(
-            COMMAND_LOGS_ENDPOINT, dlt.current.resource_state(), Lookback(timedelta(0))
-        )
+    return [*generated, partitions()]
 
-    @_merged(SUB_SESSIONS)
-    def charging_sub_sessions() -> Iterator[pa.Table]:
-        """Merged on id: an ongoing sub-session is read again each run until it ends. Listed
-        twice (ongoing, then recently ended), one can appear in both: the later copy stays."""
-        tables = run.sub_session_rows(_sub_session_state())
-        if tables:
-            listed = pa.concat_tables(tables, promote_options="permissive")
-            yield drop_duplicate_keys(listed, SUB_SESSIONS.primary_key, keep="last")
 
-    @_merged(DISPATCHER_LOGS)
-    def dispatcher_logs() -> Iterator[pa.Table]:
-        """Merged on its key: an ongoing sub-session's logs are re-read from its cursor."""
-        yield from run.dispatcher_logs(_sub_session_state())
+def _resource(run: Extraction, endpoint: Endpoint) -> DltResource:
+    """The resource of one endpoint: its table's name, key and declared column types, the
+    merge of one run's deduplicated rows, and the reader the endpoint names."""
 
-    return [evses(), status_logs(), evse_command_logs(), charging_sub_sessions(), dispatcher_logs()]
+    def rows() -> Iterator[pa.Table]:
+        with run.tracking(endpoint.name):
+            yield from _READERS[endpoint.reader](run, endpoint)
+
+    rows.__doc__, rows.__name__, rows.__qualname__ = endpoint.doc, endpoint.name, endpoint.name
+    resource: DltResource = dlt.resource(
+        rows,
+        name=endpoint.name,
+        primary_key=endpoint.spec.primary_key,
+        write_disposition=MERGE,
+        columns=endpoint.spec.dlt_columns(),
+    )()
+    return resource
+
+
+def _fleet(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
+    fleet = run.fleet_once()
+    if fleet is not None:
+        yield fleet
+
+
+def _evse_logs(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
+    # rows uploaded late need the configured lookback; ev.energy's own logs do not
+    lookback = run.settings.lookback if endpoint.late_uploads else Lookback(timedelta(0))
+    yield from run.evse_logs(endpoint, dlt.current.resource_state(), lookback)
+
+
+def _sub_sessions(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
+    tables = run.sub_session_rows(_sub_session_state())
+    if tables:
+        listed = pa.concat_tables(tables, promote_options="permissive")
+        yield drop_duplicate_keys(listed, endpoint.spec.primary_key, keep="last")
+
+
+def _dispatcher_logs(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
+    yield from run.dispatcher_logs(_sub_session_state())
+
+
+_READERS: dict[Reader, Callable[[Extraction, Endpoint], Iterator[pa.Table]]] = {
+    "fleet": _fleet,
+    "evse_logs": _evse_logs,
+    "sub_sessions": _sub_sessions,
+    "dispatcher_logs": _dispatcher_logs,
+}
 
 
 # Every table is re-read in part (lookbacks, ongoing sub-sessions), so each is merged on its
@@ -191,17 +221,6 @@ MERGE: TDeleteInsertStrategyDict = {
     "strategy": "delete-insert",
     "deduplicated": True,
 }
-
-
-def _merged(spec: TableSpec) -> Any:
-    """The resource decorator of a raw table: its name, key and declared column types, and
-    the merge of one run's deduplicated rows."""
-    return dlt.resource(
-        name=spec.name,
-        primary_key=spec.primary_key,
-        write_disposition=MERGE,
-        columns=spec.dlt_columns(),
-    )
 
 
 def _sub_session_state() -> dict[str, Any]:

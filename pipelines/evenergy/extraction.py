@@ -9,36 +9,29 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from pipelines.evenergy.backfill import BACKFILL, Window, advance, behind, open_backlog, window
+from pipelines.evenergy.backfill import Window, advance, behind, open_backlog, window
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import DISPATCHER_LOGS_ENDPOINT, EVSES_ENDPOINT, Endpoint
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
 from pipelines.evenergy.lookback import Lookback
-from pipelines.evenergy.parsing import format_timestamp, parse_optional_timestamp
 from pipelines.evenergy.partitions import (
-    LogEndpoint,
     PartitionResult,
     map_bounded,
     read_partition,
 )
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.settings import (
-    COMMAND_LOGS_PATH,
-    DISPATCHER_LOGS_PATH,
-    EVSES_PATH,
-    STATUS_LOGS_PATH,
-)
+from pipelines.evenergy.state import Partition, PartitionStore, migrate_log_state
 from pipelines.evenergy.sub_sessions import SubSessionPlan, SubSessionPlanner, WorkItem
 from pipelines.evenergy.tables import (
-    COMMAND_LOGS,
     DISPATCHER_LOGS,
     EVSES,
-    STATUS_LOGS,
     drop_duplicate_keys,
     page_to_arrow,
 )
@@ -50,32 +43,6 @@ T = TypeVar("T")
 # Rows handed to dlt at once: large enough that dlt's per-item cost vanishes, small enough
 # that memory stays flat whatever the fleet size.
 BATCH_ROWS = 50_000
-
-STATUS_LOGS_ENDPOINT = LogEndpoint(
-    STATUS_LOGS,
-    STATUS_LOGS_PATH.replace("{evse_id}", "{key}"),
-    "evse_id",
-    "sampled_at",
-    "sampled_at__gte",
-    "sampled_at__lte",
-)
-COMMAND_LOGS_ENDPOINT = LogEndpoint(
-    COMMAND_LOGS,
-    COMMAND_LOGS_PATH.replace("{evse_id}", "{key}"),
-    "evse_id",
-    "logged_at",
-    "logged_at__gte",
-    "logged_at__lte",
-)
-DISPATCHER_LOGS_ENDPOINT = LogEndpoint(
-    DISPATCHER_LOGS,
-    DISPATCHER_LOGS_PATH,
-    "charging_sub_session_id",
-    "logged_at",
-    "logged_at__gte",
-    key_param="charging_sub_session_id",
-    paginated=False,
-)
 
 
 @dataclass(frozen=True)
@@ -114,16 +81,19 @@ class Extraction:
         settings: ExtractionSettings,
         report: ExtractionReport,
         on_progress: ProgressCallback | None = None,
+        store: PartitionStore | None = None,
     ) -> None:
         self.client, self.settings, self.report = client, settings, report
+        self.store = store or PartitionStore()  # every partition's state (see `state`)
         self._on_progress = on_progress or (lambda report: None)
         self._lock = threading.Lock()
         self._fleet: pa.Table | None = None
         self._plan: SubSessionPlan | None = None
         self._planner: SubSessionPlanner | None = None
-        self.started_at = format_timestamp(datetime.now(UTC))
+        self.started_at = datetime.now(UTC)
         self._log_progress: dict[str, _LogProgress] = {}
         self._batch_started = 0
+        self._finished: set[str] = set()  # resources of the package under way that ended
         self.more = False  # the last batch stopped at its quota: another batch goes on
         self._fleet_loaded = False
         self._plan_loaded = False
@@ -138,10 +108,10 @@ class Extraction:
             return self._fleet
 
     def _list_evses(self) -> pa.Table:
-        params = {"page_size": self.settings.page_size, "expand": "model.make"}
+        params = {"page_size": self.settings.page_size, **EVSES_ENDPOINT.params}
         tables = [page_to_arrow(EVSES, [], {}).table]
         try:
-            for page in self.client.pages(EVSES_PATH, params, EVSES.name):
+            for page in self.client.pages(EVSES_ENDPOINT.path, params, EVSES.name):
                 converted = page_to_arrow(EVSES, page, {}, "listing")
                 self.report.reject(converted.bad_rows)
                 tables.append(converted.table)
@@ -160,12 +130,20 @@ class Extraction:
         return fleet
 
     def evse_logs(
-        self, endpoint: LogEndpoint, state: MutableMapping[str, Any], lookback: Lookback
+        self, endpoint: Endpoint, state: MutableMapping[str, Any], lookback: Lookback
     ) -> Iterator[pa.Table]:
         """Read one log endpoint for every EVSE, each from its own cursor: first the live edge
         of every partition, then the backlogs in windows, furthest behind first (see
-        `pipelines.evenergy.backfill`), until this batch's requests are spent."""
-        partitions = state.setdefault("partitions", {})
+        `pipelines.evenergy.backfill`), until this batch's requests are spent.
+
+        Args:
+            state: the endpoint's dlt resource state: partitions kept there by an older
+                version move to the store (and leave it) on the first run.
+        """
+        name = endpoint.spec.name
+        with self._lock:
+            migrate_log_state(self.store, name, state)
+        partitions = self.store.view(name)
         progress = self._log_progress.setdefault(endpoint.spec.name, _LogProgress())
         evse_ids = self.fleet()["id"].to_pylist()
         if not progress.expected:
@@ -173,14 +151,14 @@ class Extraction:
             progress.expected = True
         # Partitions left unread by an earlier run (or never read) go first: none starves.
         live = [key for key in evse_ids if key not in progress.live]
-        live.sort(key=lambda key: partitions.get(key, {}).get("done_at", ""))
+        live.sort(key=lambda key: _done_at(partitions.get(key)))
         # Where each read starts is decided here, so worker threads never touch the state.
         reads = [
             (
                 key,
-                lookback.since(partitions.get(key, {}), self.settings.initial_start),
-                parse_optional_timestamp(partitions.get(key, {}).get("cursor")),
-                BACKFILL in partitions.get(key, {}),
+                lookback.since(partitions.get(key), self.settings.initial_start),
+                None if (known := partitions.get(key)) is None else known.cursor,
+                known is not None and known.backlog is not None,
             )
             for key in live
         ]
@@ -201,39 +179,38 @@ class Extraction:
 
         def save(result: PartitionResult) -> None:
             progress.live.add(result.key)
-            entry = partitions.setdefault(result.key, {})
+            old = partitions.get(result.key)
             if result.complete and result.cursor is not None:
-                entry.update(cursor=format_timestamp(result.cursor), done_at=self.started_at)
+                entry = self.store.touch(name, result.key)
+                entry.cursor, entry.done_at = result.cursor, self.started_at
                 lookback.remember(entry, result.read, result.cursor)
-            elif BACKFILL not in entry and open_backlog(
-                entry, since_of[result.key], result, lookback.maximum
-            ):
-                cursor = max(result.read)
-                entry.update(cursor=format_timestamp(cursor), done_at=self.started_at)
-                lookback.remember(entry, result.read, cursor)
-            if not entry:
-                del partitions[result.key]
+            elif old is None or old.backlog is None:
+                opened = Partition()
+                if open_backlog(opened, since_of[result.key], result, lookback.maximum):
+                    entry = self.store.touch(name, result.key)
+                    entry.backlog, entry.rows_per_hour = opened.backlog, opened.rows_per_hour
+                    entry.cursor, entry.done_at = max(result.read), self.started_at
+                    lookback.remember(entry, result.read, max(result.read))
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # its backlog may hold rows this package has
 
         results = map_bounded(fetch, self._within_batch(reads), self.settings.concurrency)
-        yield from self._batched(endpoint.spec.name, results, save)
+        yield from self._batched(name, results, save)
         while not self._batch_over():
             windows = [
                 found
                 for key in evse_ids
                 if key not in progress.skip
-                and (found := window(key, partitions.get(key, {}))) is not None
+                and (found := self._window(key, partitions.get(key))) is not None
             ]
             if not windows:
                 break
-            windows.sort(key=lambda w: (-behind(partitions[w.key]), w.key))
-            yield from self._backfill(endpoint, partitions, progress, windows)
+            windows.sort(key=lambda w: (-behind(partitions.get(w.key)), w.key))
+            yield from self._backfill(endpoint, progress, windows)
 
     def _backfill(
         self,
-        endpoint: LogEndpoint,
-        partitions: MutableMapping[str, Any],
+        endpoint: Endpoint,
         progress: _LogProgress,
         windows: list[Window],
     ) -> Iterator[pa.Table]:
@@ -248,11 +225,13 @@ class Extraction:
                 None,
                 self.settings.page_size,
                 until=item.until,
-                max_pages=self.settings.window_pages,
+                max_pages=2 * self.settings.window_pages,  # the density misjudged: resume
             )
 
+        by_key = {item.key: item for item in windows}
+
         def save(result: PartitionResult) -> None:
-            advance(partitions[result.key], result)
+            advance(self.store.touch(endpoint.spec.name, result.key), by_key[result.key], result)
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # read again next run, not twice in one package
 
@@ -261,10 +240,17 @@ class Extraction:
             endpoint.spec.name, results, save, record=self.report.record_window
         )
 
+    def _window(self, key: str, partition: Partition | None) -> Window | None:
+        """The next window of a partition's backlog, sized from its density."""
+        page_size, pages = self.settings.page_size, self.settings.window_pages
+        # no density measured (a backlog kept by an older version): a page an hour
+        return window(key, partition, pages, page_size, fallback_rows_per_hour=page_size)
+
     def begin_batch(self) -> None:
         """Start a new load package: its requests are counted from here."""
         self._batch_started = self.client.budget.requests_made
         self.more = False
+        self._finished = set()
 
     def _batch_over(self) -> bool:
         """The run stopped, or this batch spent its requests (the next batch goes on)."""
@@ -290,6 +276,7 @@ class Extraction:
                 self._planner = SubSessionPlanner(
                     self.client,
                     state,
+                    self.store,
                     self.report,
                     self.settings.initial_start,
                     self.settings.sub_session_end_margin,
@@ -310,6 +297,26 @@ class Extraction:
                 return None
             self._fleet_loaded = True
             return fleet
+
+    def state_rows(self) -> pa.Table | None:
+        """The state rows of the partitions changed since the last call (the package's rows
+        of `_evenergy_partitions`), None if none changed."""
+        with self._lock:
+            return self.store.changes()
+
+    @contextmanager
+    def tracking(self, resource: str) -> Iterator[None]:
+        """Around a resource's body: its end is noted (see `finished`), however it ends."""
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._finished.add(resource)
+
+    def finished(self, resources: set[str]) -> bool:
+        """Whether these resources have ended in this load package."""
+        with self._lock:
+            return resources <= self._finished
 
     def sub_session_rows(self, state: MutableMapping[str, Any]) -> list[pa.Table]:
         """The sub-session rows of this run, for its first load package (none after)."""
@@ -381,3 +388,12 @@ class Extraction:
                 batch, rows = [], 0
         if batch:
             yield pa.concat_tables(batch, promote_options="permissive")
+
+
+def _done_at(partition: Partition | None) -> datetime:
+    """When a partition was last read through; never read: first in the fair order."""
+    return (
+        datetime.min.replace(tzinfo=UTC)
+        if partition is None or partition.done_at is None
+        else partition.done_at
+    )

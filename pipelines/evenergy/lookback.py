@@ -11,20 +11,17 @@ re-read from where its samples stopped until its backlog arrives or `maximum` pa
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import median
-from typing import Any
 
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.state import Partition
 
 # A step between two samples longer than this many sampling intervals is a gap.
 GAP_FACTOR = 1.5
 # Fewer steps than this do not tell the sampling interval.
 MIN_STEPS = 4
-UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -35,35 +32,31 @@ class Lookback:
     minimum: timedelta = timedelta(0)
     gap_aware: bool = False
 
-    def since(self, state: MutableMapping[str, Any], floor: datetime) -> datetime:
+    def since(self, state: Partition | None, floor: datetime) -> datetime:
         """Where the partition's next read starts."""
-        cursor = state.get("cursor")
-        if cursor is None:
+        if state is None or state.cursor is None:
             return floor
-        newest = parse_timestamp(cursor)
+        newest = state.cursor
         start = newest - self.maximum
-        if self.gap_aware and "hold" in state and state["hold"] != UNKNOWN:
-            hold = state["hold"]
+        if self.gap_aware and state.gaps_known:
             start = newest - self.minimum
-            if hold is not None:
-                start = min(start, parse_timestamp(hold))
+            if state.hold is not None:
+                start = min(start, state.hold)
             start = max(start, newest - self.maximum)
         return max(start, floor)
 
-    def remember(
-        self, state: MutableMapping[str, Any], read: list[datetime], cursor: datetime
-    ) -> None:
+    def remember(self, state: Partition, read: list[datetime], cursor: datetime) -> None:
         """Record the oldest open gap among the timestamps just read (gap-aware only)."""
         if not self.gap_aware:
             return
         times = sorted(set(read))
         steps = [(b - a).total_seconds() for a, b in pairwise(times)]
-        interval = median(steps) if len(steps) >= MIN_STEPS else state.get("interval")
+        interval = median(steps) if len(steps) >= MIN_STEPS else state.interval_seconds
         if not interval:
-            state["hold"] = UNKNOWN  # cannot tell gaps yet: the full lookback stays
+            state.gaps_known, state.hold = False, None  # cannot tell gaps yet: full lookback
             return
-        state["interval"] = interval
+        state.interval_seconds = interval
         horizon = cursor - self.maximum
         gaps = [a for a, b in pairwise(times) if (b - a).total_seconds() > GAP_FACTOR * interval]
         open_gaps = [start for start in gaps if start >= horizon]
-        state["hold"] = format_timestamp(min(open_gaps)) if open_gaps else None
+        state.gaps_known, state.hold = True, min(open_gaps) if open_gaps else None

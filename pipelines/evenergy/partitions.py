@@ -22,46 +22,15 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import Endpoint
 from pipelines.evenergy.errors import EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
-from pipelines.evenergy.tables import BadRow, TableSpec, drop_duplicate_keys, page_to_arrow
+from pipelines.evenergy.parsing import parse_timestamp
+from pipelines.evenergy.tables import BadRow, drop_duplicate_keys, page_to_arrow
 
 T = TypeVar("T")
 
 # Rows converted to Arrow at once: one conversion per chunk instead of one per page.
 CONVERT_ROWS = 5_000
-
-
-@dataclass(frozen=True)
-class LogEndpoint:
-    """A log endpoint read per partition, newest first, with a `*__gte` cursor filter."""
-
-    spec: TableSpec
-    path: str  # formatted with the partition key as `key`
-    partition_column: str  # the column filled with the partition key
-    cursor_field: str
-    cursor_param: str
-    until_param: str | None = None  # the `*__lte` filter bounding a window from above
-    key_param: str | None = None  # the partition key as a query parameter instead of a path
-    paginated: bool = True
-
-    def request(
-        self, key: str, since: datetime | None, page_size: int, until: datetime | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        """Path and query parameters of the first request for a partition (`until`: the
-        newest cursor value wanted, inclusive)."""
-        params: dict[str, Any] = {}
-        if self.key_param:
-            params[self.key_param] = key
-        if self.paginated:
-            params["page_size"] = page_size
-        if since is not None:
-            params[self.cursor_param] = format_timestamp(since)
-        if until is not None:
-            if self.until_param is None:
-                raise ValueError(f"{self.spec.name} cannot be read in windows")
-            params[self.until_param] = format_timestamp(until)
-        return self.path.format(key=key), params
 
 
 @dataclass
@@ -77,6 +46,7 @@ class PartitionResult:
     read: list[datetime] = field(default_factory=list)  # cursor values of the good rows read
     more: bool = False  # stopped at `max_pages` with pages left: the read is not complete
     floor: datetime | None = None  # everything from here up to the read's top was read
+    below_bad: datetime | None = None  # everything older than this was read (bad rows above)
 
     @property
     def rows(self) -> int:
@@ -86,7 +56,7 @@ class PartitionResult:
 
 def read_partition(
     client: EvEnergyClient,
-    endpoint: LogEndpoint,
+    endpoint: Endpoint,
     key: str,
     since: datetime | None,
     cursor: datetime | None,
@@ -112,10 +82,10 @@ def read_partition(
     pending: list[Any] = []  # rows read but not yet converted: converted in chunks, not per page
 
     def convert() -> None:
-        converted = page_to_arrow(endpoint.spec, pending, {endpoint.partition_column: key}, key)
+        converted = page_to_arrow(endpoint.spec, pending, endpoint.partition_values(key), key)
         tables.append(converted.table)
         bad_rows.extend(converted.bad_rows)
-        cursor_values = converted.table[endpoint.cursor_field]
+        cursor_values = converted.table[endpoint.cursor]
         order.extend(_listing_order(cursor_values, converted.bad_rows, len(pending)))
         pending.clear()
 
@@ -125,7 +95,7 @@ def read_partition(
         for page, has_next in client.linked_pages(path, params, endpoint.spec.name):
             pending.extend(page)
             pages += 1
-            span.add(page, endpoint.cursor_field)
+            span.add(page, endpoint.cursor)
             if len(pending) >= CONVERT_ROWS:
                 convert()
             if has_next and max_pages is not None and pages >= max_pages and span.reaches(past):
@@ -144,7 +114,16 @@ def read_partition(
     new_cursor = safe_cursor(order, cursor) if complete else cursor
     read = [value for value in order if value is not None]
     return PartitionResult(
-        key, table, new_cursor, complete, bad_rows, error, read, more, safe_floor(order)
+        key,
+        table,
+        new_cursor,
+        complete,
+        bad_rows,
+        error,
+        read,
+        more,
+        safe_floor(order),
+        first_good_after_last_bad(order),
     )
 
 
@@ -215,6 +194,16 @@ def safe_floor(order: list[datetime | None]) -> datetime | None:
             break
         floor = value if floor is None else min(floor, value)
     return floor
+
+
+def first_good_after_last_bad(order: list[datetime | None]) -> datetime | None:
+    """In a newest-first listing, the newest good row older than every bad row: from it down
+    everything was read; None if there is no bad row or a bad row is the oldest read."""
+    last_bad = max((i for i, value in enumerate(order) if value is None), default=None)
+    if last_bad is None:
+        return None
+    older = [value for value in order[last_bad + 1 :] if value is not None]
+    return max(older) if older else None
 
 
 def map_bounded(

@@ -20,13 +20,6 @@ TOKEN_REFRESH_MARGIN = timedelta(seconds=60)
 # A missing side of a Link header is written <about:blank> (NOTES.md, "Pagination").
 BLANK_LINK = "about:blank"
 
-EVSES_PATH = "evses"
-STATUS_LOGS_PATH = "evses/{evse_id}/status_logs"
-COMMAND_LOGS_PATH = "evses/{evse_id}/command_logs"
-SUB_SESSIONS_PATH = "charging_sub_sessions"
-SUB_SESSION_PATH = "charging_sub_sessions/{sub_session_id}"
-DISPATCHER_LOGS_PATH = "dispatcher_logs"
-
 # Sub-session modes during which ev.energy dispatches commands. UNMANAGED_* modes are
 # "no optimisation" by definition, so their dispatcher logs are not asked for.
 MANAGED_MODES = ("SMART", "BOOST", "MANAGED_OTG")

@@ -3,10 +3,11 @@
 `GET /dispatcher_logs` needs a sub-session id, so each run must know which sub-sessions to
 ask about, without re-reading every sub-session ever seen. Two listings answer it:
 `is_finished=false` (ongoing: their logs still grow) and `end__gt=<cursor - margin>`
-(ended since the last run: one last read). Every sub-session found joins a work queue kept
-in the source state (`pending`), and leaves it only once its logs were read after it ended,
-so a run stopped by the budget loses nothing: the queue carries over. `finalized` remembers
-the recently finished ones, which the margin lists again, so they are not read twice.
+(ended since the last run: one last read). Every sub-session found joins a work queue, its
+partitions in `_evenergy_partitions` (`pipelines.evenergy.state`), and leaves it only once
+its logs were read after it ended, so a run stopped by the budget loses nothing: the queue
+carries over. A finished one stays, `finalized`, while the margin can list it again, so it
+is not read twice. The ended-sub-session cursor is fleet-level: it stays in dlt's state.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.evenergy.client import EvEnergyClient
+from pipelines.evenergy.endpoints import SUB_SESSIONS_ENDPOINT
 from pipelines.evenergy.errors import ApiProblem, EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import (
-    format_timestamp,
-    parse_optional_timestamp,
-    parse_timestamp,
-)
+from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.settings import SUB_SESSION_PATH, SUB_SESSIONS_PATH
-from pipelines.evenergy.tables import SUB_SESSIONS, page_to_arrow
+from pipelines.evenergy.state import PartitionStore, migrate_queue_state
+from pipelines.evenergy.tables import DISPATCHER_LOGS, SUB_SESSIONS, page_to_arrow
+
+QUEUE = DISPATCHER_LOGS.name  # the endpoint of the queue's partitions in the store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class WorkItem:
 
     sub_session_id: str
     since: datetime | None  # the partition's cursor (newest logged_at read), None: all
-    end: str | None  # when the sub-session ended, None while ongoing
+    end: datetime | None  # when the sub-session ended, None while ongoing
 
 
 @dataclass
@@ -51,12 +51,14 @@ class SubSessionPlan:
 
 
 class SubSessionPlanner:
-    """Lists the relevant sub-sessions once per run and keeps the work queue in `state`."""
+    """Lists the relevant sub-sessions once per run and keeps the work queue in `store`
+    (the end cursor in `state`, dlt's source state)."""
 
     def __init__(
         self,
         client: EvEnergyClient,
         state: MutableMapping[str, Any],
+        store: PartitionStore,
         report: ExtractionReport,
         initial_start: datetime,
         end_margin: timedelta,
@@ -65,13 +67,13 @@ class SubSessionPlanner:
         page_size: int,
     ) -> None:
         self._client, self._state, self._report = client, state, report
+        self._store = store
         self._initial_start, self._margin = initial_start, end_margin
         self._modes, self._evse_ids, self._page_size = managed_modes, evse_ids, page_size
 
     def plan(self) -> SubSessionPlan:
         """List ongoing and recently ended sub-sessions; queue the managed ones."""
-        pending = self._state.setdefault("pending", {})
-        finalized = self._state.setdefault("finalized", {})
+        migrate_queue_state(self._store, QUEUE, self._state)
         cursor = self._end_cursor()
         ongoing, _ = self._list({"is_finished": "false"})
         ended, ended_complete = self._list({"end__gt": format_timestamp(cursor - self._margin)})
@@ -79,39 +81,40 @@ class SubSessionPlanner:
         for table in ongoing + ended:
             for row in table.select(["id", "mode", "end"]).to_pylist():
                 seen.add(row["id"])
-                if row["id"] not in finalized and row["mode"] in self._modes:
-                    entry = pending.setdefault(row["id"], {"since": None})
-                    entry["end"] = None if row["end"] is None else format_timestamp(row["end"])
+                known = self._store.get(QUEUE, row["id"])
+                if row["mode"] in self._modes and (
+                    known is None or (not known.finalized and known.ended_at != row["end"])
+                ):
+                    self._store.touch(QUEUE, row["id"]).ended_at = row["end"]
         # Only a listing read to its last page may move the cursor past what it listed.
         ends = [end for t in ended for end in t["end"].to_pylist() if end is not None]
         if ended_complete and ends and max(ends) > cursor:
             self._state["end_cursor"] = format_timestamp(max(ends))
-        refreshed = list(self._refresh_unseen(pending, seen))
-        self._prune(finalized)
-        work = [
-            WorkItem(key, parse_optional_timestamp(entry.get("since")), entry.get("end"))
-            for key, entry in sorted(pending.items(), key=lambda kv: kv[1].get("tried_at", ""))
-        ]
+        refreshed = list(self._refresh_unseen(seen))
+        self._prune()
+        pending = [(k, p) for k, p in self._store.view(QUEUE).items() if not p.finalized]
+        pending.sort(key=lambda kv: (kv[1].done_at is not None, kv[1].done_at or cursor))
+        work = [WorkItem(key, entry.cursor, entry.ended_at) for key, entry in pending]
         return SubSessionPlan(ongoing + ended + refreshed, work)
 
     def use_state(self, state: MutableMapping[str, Any]) -> None:
         """Keep the queue in `state` from now on (the state of the next load package)."""
         self._state = state
 
-    def done(self, item: WorkItem, cursor: datetime | None, now: str, finished: bool) -> None:
+    def done(self, item: WorkItem, cursor: datetime | None, now: datetime, finished: bool) -> None:
         """A sub-session's dispatcher logs were read through: move it along the queue.
 
         Args:
             finished: no row was rejected; an ended sub-session may leave the queue.
         """
-        pending = self._state["pending"]
+        known = self._store.get(QUEUE, item.sub_session_id)
+        if known is None or known.finalized:
+            return
+        entry = self._store.touch(QUEUE, item.sub_session_id)
         if item.end is not None and finished:
-            pending.pop(item.sub_session_id, None)
-            self._state["finalized"][item.sub_session_id] = item.end
-        elif item.sub_session_id in pending:
-            entry = pending[item.sub_session_id]
-            entry["since"] = None if cursor is None else format_timestamp(cursor)
-            entry["tried_at"] = now
+            entry.finalized, entry.ended_at = True, item.end
+        else:
+            entry.cursor, entry.done_at = cursor, now
 
     def _end_cursor(self) -> datetime:
         saved = self._state.get("end_cursor")
@@ -122,7 +125,7 @@ class SubSessionPlanner:
         tables, complete = [], True
         params = {**filters, "page_size": self._page_size}
         try:
-            for page in self._client.pages(SUB_SESSIONS_PATH, params, SUB_SESSIONS.name):
+            for page in self._client.pages(SUB_SESSIONS_ENDPOINT.path, params, SUB_SESSIONS.name):
                 converted = page_to_arrow(SUB_SESSIONS, page, {}, "listing")
                 self._report.reject(converted.bad_rows)
                 tables.append(self._allowed(converted.table))
@@ -140,18 +143,22 @@ class SubSessionPlanner:
         keep = [evse_id in self._evse_ids for evse_id in table["evse_id"].to_pylist()]
         return table.filter(pa.array(keep, pa.bool_()))
 
-    def _refresh_unseen(self, pending: dict[str, Any], seen: set[str]) -> Iterator[pa.Table]:
+    def _refresh_unseen(self, seen: set[str]) -> Iterator[pa.Table]:
         """A queued ongoing sub-session missing from both listings: fetch it to learn whether it
         ended. One already known to have ended needs no fetch: it no longer changes (a run
         stopped by the budget leaves such ones queued, and the listings no longer show them)."""
-        for key in [k for k, entry in pending.items() if k not in seen and not entry.get("end")]:
-            path = SUB_SESSION_PATH.format(sub_session_id=key)
+        queue = self._store.view(QUEUE)
+        unseen = [
+            k for k, p in queue.items() if k not in seen and not p.finalized and not p.ended_at
+        ]
+        for key in unseen:
+            path = str(SUB_SESSIONS_ENDPOINT.item_path).format(key=key)
             try:
                 body = self._client.get_object(path, SUB_SESSIONS.name)
             except ApiProblem as error:
                 if error.status == 404:
                     log.warning("sub-session %s no longer exists: dropped from the queue", key)
-                    pending.pop(key)
+                    self._store.remove(QUEUE, key)
                 else:
                     self._report.fail(f"sub-session {key}", error)
                 continue
@@ -161,11 +168,14 @@ class SubSessionPlanner:
             converted = page_to_arrow(SUB_SESSIONS, [body], {}, key)
             if converted.table.num_rows:
                 end = converted.table["end"][0].as_py()
-                pending[key]["end"] = None if end is None else format_timestamp(end)
+                if end is not None:
+                    self._store.touch(QUEUE, key).ended_at = end
                 yield converted.table
 
-    def _prune(self, finalized: dict[str, str]) -> None:
+    def _prune(self) -> None:
         """Forget finished sub-sessions that the `end__gt` listing can no longer return."""
         horizon = self._end_cursor() - self._margin
-        for key in [k for k, end in finalized.items() if parse_timestamp(end) < horizon]:
-            del finalized[key]
+        queue = self._store.view(QUEUE)
+        old = [k for k, p in queue.items() if p.finalized and p.ended_at and p.ended_at < horizon]
+        for key in old:
+            self._store.remove(QUEUE, key)

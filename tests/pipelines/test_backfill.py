@@ -17,9 +17,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipelines.evenergy.backfill import behind
 from pipelines.evenergy.settings import MANAGED_MODES
-from pipelines.evenergy_pipeline import load_evenergy, make_pipeline
+from pipelines.evenergy.state import read_store
+from pipelines.evenergy_pipeline import DATASET_NAME, load_evenergy, make_pipeline
 from pipelines.simulator import SimulatorServer
 from tests.cli_helpers import LiveProcess, project_workdir, simulator_env
 from tests.pipelines.conftest import START, Harness, simulator_config
@@ -28,7 +31,7 @@ from tests.pipelines.expected import assert_warehouse_matches, expected_rows, wa
 N_EVSES = 3
 NOW = START + timedelta(days=60)  # initial_start (START) is 60 days back
 BATCH_REQUESTS = 90  # requests per load package: what a kill can lose
-WINDOW_PAGES = 10
+WINDOW_PAGES = 30  # half an empty page a window: 1/60 of the pages read
 MAX_RUNS = 6
 KILLED_RUN = 2  # 1-based
 CONCURRENCY = 4
@@ -90,6 +93,7 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
 
         missing = [_missing(database, expected)]
         requests = 0
+        backlogs = [_backlog_bounds(database)]
         for run in range(1, MAX_RUNS + 1):
             before = simulator.request_count
             if run == KILLED_RUN:
@@ -108,12 +112,14 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
             requests += simulator.request_count - before
             assert simulator.request_count - before <= per_run
             missing.append(_missing(database, expected))
+            backlogs.append(_backlog_bounds(database))
             assert missing[-1] < missing[-2] or missing[-2] == 0, f"run {run} did not advance"
             simulator.reset_rate_limit()  # the next run: a fresh window
             if missing[-1] == 0:
                 break
 
         assert missing[-1] == 0, f"not converged after {MAX_RUNS} runs: {missing}"
+        _assert_oldest_first(backlogs)
         assert len(missing) - 1 > KILLED_RUN, "converged before the killed run"
         assert_warehouse_matches(database, expected)
         runs = len(missing) - 1
@@ -121,6 +127,35 @@ def test_a_backlog_of_four_runs_converges_exactly_with_one_run_killed(tmp_path: 
         assert requests <= 1.02 * minimum, (
             f"{requests} requests in {runs} runs, minimum {minimum} ({requests / minimum:.3f}x)"
         )
+
+
+def _backlog_bounds(database: Path) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """(since, until) of every log partition's backlog."""
+    if not database.exists():
+        return {}
+    with duckdb.connect(str(database), read_only=True) as conn:
+        store = read_store(conn, DATASET_NAME)
+    backlogs = {
+        (name, key): p
+        for name in ("status_logs", "evse_command_logs")
+        for key, p in store.view(name).items()
+        if p.backlog is not None
+    }
+    unsized = sorted(key for key, p in backlogs.items() if not p.rows_per_hour)
+    assert not unsized, f"backlogs without the density that sizes their windows: {unsized}"
+    return {key: (p.backlog_since, p.backlog_until) for key, p in backlogs.items()}
+
+
+def _assert_oldest_first(backlogs: list[dict[tuple[str, str], tuple[Any, Any]]]) -> None:
+    """Backlogs shrink from their oldest end: `since` moves up, `until` stays."""
+    moved = 0
+    for before, after in pairwise(backlogs):
+        for partition, (since, until) in after.items():
+            if partition in before:
+                assert until == before[partition][1], f"{partition}: read from the newest end"
+                assert since >= before[partition][0]
+                moved += since > before[partition][0]
+    assert moved, "no backlog moved from one run to the next: the order was never seen"
 
 
 def _run_and_kill(simulator: SimulatorServer, env: dict[str, str], workdir: Path) -> None:
@@ -156,9 +191,9 @@ FAIR_RATE_LIMIT = 16
 
 def _backlogs(harness: Harness) -> dict[str, timedelta]:
     """History left to read per status-log partition (zero once its backlog closed)."""
-    state = make_pipeline(str(harness.pipelines_dir), str(harness.database)).state
-    partitions = state["sources"]["evenergy"]["resources"]["status_logs"]["partitions"]
-    return {key: behind(entry) for key, entry in partitions.items()}
+    with duckdb.connect(str(harness.database), read_only=True) as conn:
+        partitions = read_store(conn, DATASET_NAME).view("status_logs")
+        return {key: behind(entry) for key, entry in partitions.items()}
 
 
 def test_backlogs_are_read_furthest_behind_first(tmp_path: Path) -> None:

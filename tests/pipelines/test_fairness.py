@@ -13,9 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
-from pipelines.evenergy_pipeline import make_pipeline
+import duckdb
+
+from pipelines.evenergy.state import Partition, read_store
+from pipelines.evenergy_pipeline import DATASET_NAME
 from pipelines.simulator import SimulatorServer
 from tests.pipelines.conftest import START, Harness, simulator_config
 from tests.pipelines.expected import expected_rows
@@ -27,9 +29,9 @@ NIGHTS = 3
 CONCURRENCY = 4  # the default: requests that may run ahead of older partitions at a stop
 
 
-def _partitions(harness: Harness) -> dict[str, Any]:
-    state = make_pipeline(str(harness.pipelines_dir), str(harness.database)).state
-    return dict(state["sources"]["evenergy"]["resources"]["status_logs"]["partitions"])
+def _partitions(harness: Harness) -> dict[str, Partition]:
+    with duckdb.connect(str(harness.database), read_only=True) as conn:
+        return dict(read_store(conn, DATASET_NAME).view("status_logs"))
 
 
 def test_evses_left_unread_go_first_the_next_night(tmp_path: Path) -> None:
@@ -39,7 +41,7 @@ def test_evses_left_unread_go_first_the_next_night(tmp_path: Path) -> None:
         harness = Harness(simulator, tmp_path)
         # EVSEs without a sample in the window never get a cursor: they cannot be "read"
         readable = {row[0] for row in expected_rows(simulator, START)["status_logs"]}
-        nights = [{}]
+        nights: list[dict[str, Partition]] = [{}]
         for _ in range(NIGHTS):
             outcome = harness.run(
                 rate_limit_reserve=0,
@@ -56,7 +58,7 @@ def test_evses_left_unread_go_first_the_next_night(tmp_path: Path) -> None:
     rereads = 0
     for night, (before, after) in enumerate(pairwise(nights), start=1):
         unread = readable - before.keys()
-        reread = {e for e in before if after[e]["done_at"] != before[e]["done_at"]}
+        reread = {e for e in before if after[e].done_at != before[e].done_at}
         left_behind = unread - after.keys()
         rereads += len(reread)
         if reread:
