@@ -15,6 +15,11 @@ The views name the build relations without the catalog, so an analyst may attach
 under any name; dbt's own staging views name the catalog (`"ducklake"."evenergy"...`), so
 `analytics.stg_*` need the lake attached as `ducklake_name`. A snapshot a view pins must not
 be expired (`ducklake_expire_snapshots`): expire only snapshots older than the last publish.
+
+The views reduce personal data as the file's published copy does (`pipelines.personal_data`),
+so `analytics` reads the same on both. The raw tables are the lake's own, unreduced: whoever
+holds the catalog's and the storage's credentials can read them, so analysts who must not see
+personal data get a lake of their own (or the Parquet export), not these credentials.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import duckdb
 
 from pipelines.lake import Lake, connect, offline_settings
+from pipelines.personal_data import include_personal_data, reduced_select
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +82,18 @@ def dbt_output(lake: Lake, settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def publish(lake: Lake) -> int:
+def publish(lake: Lake, include_personal: bool | None = None) -> int:
     """Point every reader view at the lake's current snapshot, in one transaction.
+
+    Args:
+        lake: the lake.
+        include_personal: keep personal data as it is; default `[export]
+            include_personal_data` (the views reduce it as the file's published copy does).
 
     Returns:
         The snapshot the views now read.
     """
+    keep = include_personal_data() if include_personal is None else include_personal
     with connect(lake, read_only=False) as conn:
         conn.execute("begin")
         try:
@@ -90,9 +102,11 @@ def publish(lake: Lake) -> int:
             for schema in sorted({published_schema(s) for s, _ in built}):
                 conn.execute(f'create schema if not exists "{schema}"')
             for schema, name in built:
+                # the columns are the snapshot's: it is the current one
+                select = reduced_select(conn, f'"{schema}"."{name}"', include_personal=keep)
                 conn.execute(
                     f'create or replace view "{published_schema(schema)}"."{name}" as '
-                    f'select * from "{schema}"."{name}" at (version => {snapshot})'
+                    f"{select} at (version => {snapshot})"
                 )
             kept = {(published_schema(s), n) for s, n in built}
             for schema, name in _relations(conn, lake, f"{MODEL_SCHEMA}%"):
