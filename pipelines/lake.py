@@ -288,6 +288,14 @@ def _lay_out(base: Path, sources: dict[str, Path]) -> None:
 Warehouse = Path | Lake
 
 
+def warehouse_exists(warehouse: Warehouse) -> bool:
+    """Whether there is something to read: the DuckDB file, or a lake's file catalog (a
+    Postgres catalog is assumed to exist: connecting says otherwise)."""
+    if isinstance(warehouse, Lake):
+        return warehouse.catalog_file is None or warehouse.catalog_file.is_file()
+    return warehouse.is_file()
+
+
 def connect_warehouse(warehouse: Warehouse, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to `warehouse`: the DuckDB file, or the lake attached and current (so
     `evenergy.<table>` and `main.<table>` mean the same on both)."""

@@ -14,12 +14,11 @@ import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines.lake import Warehouse, connect_warehouse
+from pipelines.lake import Warehouse, connect_warehouse, warehouse_exists
 from pipelines.warehouse import RAW_SCHEMA, RUNS_COLUMNS, RUNS_TABLE, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ def record_failure(database: Warehouse, record: RunRecord) -> None:
     a warehouse that cannot be opened (held, corrupt) only logs why: the run's own error is
     the one to report.
     """
-    if isinstance(database, Path) and not database.is_file():
+    if not warehouse_exists(database):  # attaching a lake would create its catalog
         return
     try:
         record_run(database, record)

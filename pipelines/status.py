@@ -25,7 +25,7 @@ from dlt.pipeline.state_sync import migrate_state_to_current
 
 from pipelines.evenergy.tables import RAW_TABLES
 from pipelines.evenergy_pipeline import DATASET_NAME, PIPELINE_NAME
-from pipelines.lake import Lake, Warehouse, connect_warehouse
+from pipelines.lake import Lake, Warehouse, connect_warehouse, warehouse_exists
 from pipelines.lake_models import published_snapshot
 from pipelines.publish import published_path
 from pipelines.run_history import last_runs
@@ -66,7 +66,7 @@ def status_report(database: Warehouse) -> dict[str, Any]:
     report: dict[str, Any]
     source: Warehouse | None
     if isinstance(database, Lake):
-        exists = database.catalog_file is None or database.catalog_file.is_file()
+        exists = warehouse_exists(database)
         report = {"warehouse": str(database), "warehouse_exists": exists}
         source = database if exists else None
     else:

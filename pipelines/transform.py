@@ -147,6 +147,7 @@ def dbt_args(database: Warehouse, *command: str) -> list[str]:
     profile = {PROFILE: {"target": "warehouse", "outputs": {"warehouse": output}}}
     profile_file = work / "profiles.yml"
     profile_file.touch(mode=0o600)  # a Postgres catalog's password is in it
+    profile_file.chmod(0o600)  # also when an older run wrote it
     profile_file.write_text(json.dumps(profile, indent=2), encoding="utf-8")
     return [
         *command,

@@ -12,9 +12,12 @@ from pathlib import Path
 import duckdb
 
 from pipelines import exit_codes, lake
+from pipelines.export import export_warehouse
+from pipelines.lake_models import published_snapshot
 from pipelines.nightly import build_and_export
 from pipelines.publish import published_path
 from pipelines.simulator import SimulatorServer
+from pipelines.status import status_report
 from pipelines.warehouse import check_schema
 from tests.lake import readers
 from tests.lake.conftest import LakeHarness
@@ -61,6 +64,7 @@ def test_lake_equals_the_file_after_first_incremental_and_noop_runs(
         )
     assert late and late <= status, "the late uploads should be in the lake"
     if with_models:
+        _assert_readers_read_the_published_models(file_side, lake_side, tmp_path)
         _assert_a_failing_build_stays_unseen(lake_side)
 
 
@@ -79,6 +83,22 @@ def _assert_models_equal(file_side: Harness, lake_side: LakeHarness, stage: str)
         assert got[model] == want[model], (
             f"{stage}: {model} differs: lake {len(got[model])} rows, file {len(want[model])}"
         )
+
+
+def _assert_readers_read_the_published_models(
+    file_side: Harness, lake_side: LakeHarness, tmp_path: Path
+) -> None:
+    """The export and `status` read the lake's published views as they read the file's
+    published copy."""
+    from_file = export_warehouse(file_side.database, tmp_path / "file-export")
+    from_lake = export_warehouse(lake_side.lake(), tmp_path / "lake-export")
+    assert [(t.name, t.rows) for t in from_lake] == [(t.name, t.rows) for t in from_file]
+    report = status_report(lake_side.lake())
+    with lake_side.connect() as conn:
+        published = published_snapshot(conn)
+        rows = conn.execute("select count(*) from evenergy.status_logs").fetchall()[0][0]
+    assert published is not None and report["published"]["snapshot"] == published
+    assert report["tables"]["status_logs"]["rows"] == rows > 0
 
 
 def _assert_a_failing_build_stays_unseen(lake_side: LakeHarness) -> None:
