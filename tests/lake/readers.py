@@ -14,7 +14,17 @@ Fingerprint = tuple[tuple[str, int, Any], ...]
 
 
 def fingerprint(conn: Any, schema: str = "analytics") -> Fingerprint:
-    """Per table or view of `schema`: its name, row count and a hash of all its rows."""
+    """Per table or view of `schema`: its name, row count and a hash of all its rows, read in
+    one transaction (one snapshot of the lake: a commit between two queries would otherwise
+    look like a mix)."""
+    conn.execute("begin")
+    try:
+        return _fingerprint(conn, schema)
+    finally:
+        conn.execute("rollback")
+
+
+def _fingerprint(conn: Any, schema: str) -> Fingerprint:
     names = [
         name
         for (name,) in conn.execute(
