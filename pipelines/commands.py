@@ -10,8 +10,15 @@ from pipelines import exit_codes
 from pipelines.config import ExportSettings, LoggingSettings, load
 from pipelines.errors import SettingError
 from pipelines.evenergy_pipeline import database_path, loads_into_lake, make_pipeline
+from pipelines.lake import Warehouse
 from pipelines.logs import Progress, emit
-from pipelines.nightly import NightlyOptions, build_and_export, model_params, run_nightly
+from pipelines.nightly import (
+    NightlyOptions,
+    build_and_export,
+    model_params,
+    run_nightly,
+    warehouse_of,
+)
 from pipelines.preflight import check_warehouse
 from pipelines.status import describe_status, status_json
 
@@ -61,8 +68,9 @@ def export(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     """`evenergy-etl status`: counts, watermarks, last loads and runs (`--json`: one object)."""
-    database = database_path(make_pipeline())
-    check_warehouse(database, write=False, must_exist=False)
+    database = warehouse_of(make_pipeline())
+    if isinstance(database, Path):
+        check_warehouse(database, write=False, must_exist=False)
     if args.json:
         emit(status_json(database))
         return exit_codes.OK
@@ -75,7 +83,7 @@ def sql(args: argparse.Namespace) -> int:
     """`evenergy-etl sql`: a read-only SQL session (or `-c` one query) on the published copy."""
     from pipelines.sql_session import open_session
 
-    return open_session(database_path(make_pipeline()), args.query, use_cli=not args.python)
+    return open_session(warehouse_of(make_pipeline()), args.query, use_cli=not args.python)
 
 
 def report(args: argparse.Namespace) -> int:
@@ -130,17 +138,20 @@ def _progress() -> Progress:
         ) from None
 
 
-def _warehouse(write: bool) -> Path:
-    database = database_path(make_pipeline())
-    check_warehouse(database, write=write, must_exist=True)
+def _warehouse(write: bool) -> Warehouse:
+    database = warehouse_of(make_pipeline())
+    if isinstance(database, Path):
+        check_warehouse(database, write=write, must_exist=True)
     return database
 
 
-def _analysts_copy() -> Path:
+def _analysts_copy() -> Warehouse:
     """The published copy when there is one (safe to read while a run writes), else the
-    warehouse."""
+    warehouse; a lake (its views show the last published build)."""
     from pipelines.publish import published_path
 
     warehouse = _warehouse(write=False)
+    if not isinstance(warehouse, Path):
+        return warehouse
     published = published_path(warehouse)
     return published if published.exists() else warehouse

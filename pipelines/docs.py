@@ -14,13 +14,14 @@ from pathlib import Path
 
 from pipelines import transform
 from pipelines.errors import RunFailed
+from pipelines.lake import Warehouse
 
 logger = logging.getLogger(__name__)
 
 DOCS_FILE = "evenergy-models.html"
 
 
-def write_docs(to: Path, database: Path | None = None) -> Path:
+def write_docs(to: Path, database: Warehouse | None = None) -> Path:
     """Write the models' documentation into the directory ``to``.
 
     Args:
@@ -35,14 +36,14 @@ def write_docs(to: Path, database: Path | None = None) -> Path:
         RunFailed: when dbt cannot generate the docs.
     """
     if database is None:
-        from pipelines.evenergy_pipeline import database_path, make_pipeline
+        from pipelines.evenergy_pipeline import make_pipeline
+        from pipelines.nightly import warehouse_of
 
-        database = database_path(make_pipeline())
-    import duckdb
-
+        database = warehouse_of(make_pipeline())
+    from pipelines.lake import connect_warehouse
     from pipelines.warehouse import ensure_tables
 
-    with duckdb.connect(str(database)) as conn:
+    with connect_warehouse(database) as conn:
         ensure_tables(conn)  # the sources must exist for the catalog
     try:
         # no compile: the incremental models query the build state when compiled; the

@@ -153,8 +153,8 @@ def database_path(pipeline: dlt.Pipeline) -> Path:
     credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
     if isinstance(credentials, DuckLakeCredentials):
         raise SettingError(
-            "the models, checks, exports and status read the DuckDB file, not the lake yet: "
-            'on [pipeline] destination = "ducklake" run with --no-models'
+            '[pipeline] destination = "ducklake" has no DuckDB file: this command works '
+            "on the file only (set PIPELINE__DESTINATION=duckdb)"
         )
     return Path(str(credentials.database)).resolve()
 

@@ -21,7 +21,8 @@ A model partitioned by day also stores ``date`` in its files, so a reader withou
 partitioning sees the same columns as the model in the warehouse and the published copy.
 Personal data is reduced as in the published copy (``pipelines.personal_data``) unless
 ``[export] include_personal_data`` is true. ``export_warehouse`` reads the published copy when
-there is one: that is the last build whose checks passed.
+there is one (on a lake, the views of the last published build): the last build whose checks
+passed.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lake import Lake, Warehouse, connect_warehouse
 from pipelines.personal_data import include_personal_data, reduced_select
 from pipelines.publish import published_path
 
@@ -85,22 +87,24 @@ class ExportError(Exception):
 
 
 def export_warehouse(
-    database: Path, to_dir: Path, include_raw: bool = False
+    database: Warehouse, to_dir: Path, include_raw: bool = False
 ) -> list[ExportedTable]:
-    """Export from the published copy of ``database`` when it exists, else from ``database``.
+    """Export from the published copy of ``database`` when it exists, else from ``database``;
+    from a lake, its last published models (its ``analytics`` views, ``pipelines.lake_models``).
 
     Args:
-        database: the working warehouse.
+        database: the working warehouse, or the lake.
         to_dir: the export directory.
         include_raw: also export the raw tables.
 
     Returns:
         As ``export_models``.
     """
-    published = published_path(database)
-    source = published if published.is_file() else database
-    logger.info("export: reading %s", source)
-    with duckdb.connect(str(source), read_only=True) as conn:
+    source: Warehouse = database
+    if isinstance(database, Path) and published_path(database).is_file():
+        source = published_path(database)
+    logger.info("export: reading %s", source.describe() if isinstance(source, Lake) else source)
+    with connect_warehouse(source, read_only=True) as conn:
         return export_models(conn, to_dir, include_raw=include_raw)
 
 

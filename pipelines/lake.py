@@ -83,6 +83,10 @@ class Lake:
 
     credentials: DuckLakeCredentials
 
+    def __str__(self) -> str:
+        """`describe()`: a lake in a message never shows the catalog's password."""
+        return self.describe()
+
     @property
     def name(self) -> str:
         """The catalog name the lake is attached as (dlt's `ducklake_name`)."""
@@ -135,6 +139,13 @@ class Lake:
         return (directory if directory.is_absolute() else project_dir() / directory) / (
             f"{self.name}.lock"
         )
+
+    def dbt_dir(self) -> Path:
+        """Where dbt's profile, target and logs for this lake live: beside a file catalog,
+        else in the project folder (as `.<file name>.dbt` beside a DuckDB file)."""
+        if self.catalog_file is not None:
+            return self.catalog_file.with_name(f".{self.catalog_file.name}.dbt")
+        return project_dir() / f".{self.name}.dbt"
 
     def attach_sql(self, read_only: bool = False) -> str:
         """The `ATTACH` statement for this lake (the one dlt runs), optionally read-only."""
@@ -272,6 +283,26 @@ def _lay_out(base: Path, sources: dict[str, Path]) -> None:
         staged.unlink(missing_ok=True)
         staged.symlink_to(source)
         staged.replace(target)
+
+
+# The warehouse a command works on: the DuckDB file, or the lake.
+Warehouse = Path | Lake
+
+
+def warehouse_exists(warehouse: Warehouse) -> bool:
+    """Whether there is something to read: the DuckDB file, or a lake's file catalog (a
+    Postgres catalog is assumed to exist: connecting says otherwise)."""
+    if isinstance(warehouse, Lake):
+        return warehouse.catalog_file is None or warehouse.catalog_file.is_file()
+    return warehouse.is_file()
+
+
+def connect_warehouse(warehouse: Warehouse, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to `warehouse`: the DuckDB file, or the lake attached and current (so
+    `evenergy.<table>` and `main.<table>` mean the same on both)."""
+    if isinstance(warehouse, Lake):
+        return connect(warehouse, read_only=read_only)
+    return duckdb.connect(str(warehouse), read_only=read_only)
 
 
 def connect(lake: Lake | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -20,6 +20,8 @@ from dlt.common.configuration import configspec
 
 from pipelines import transform
 from pipelines.config import ModelSettings
+from pipelines.lake import Lake, Warehouse, connect_warehouse
+from pipelines.lake_models import BUILD_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ class DataCheckError(Exception):
 
 
 def build_database(
-    database: Path, params: ModelParams = DEFAULT_PARAMS, *, full_refresh: bool = False
+    database: Warehouse, params: ModelParams = DEFAULT_PARAMS, *, full_refresh: bool = False
 ) -> BuildResult:
     """Build and test every model of the warehouse file ``database`` (``dbt build``).
 
@@ -139,7 +141,7 @@ def build_database(
     """
     from pipelines.warehouse import ensure_tables
 
-    with duckdb.connect(str(database)) as conn:
+    with connect_warehouse(database) as conn:
         ensure_tables(conn)
     variables = {**params.variables(), "lookback_seconds": lookback().total_seconds()}
     try:
@@ -163,17 +165,18 @@ def build_database(
         )
         raise DataCheckError(f"{len(failed)} data test(s) failed:\n{lines}", results)
     built = [n.name for n in models if n.status == "success"]
-    with duckdb.connect(str(database)) as conn:
+    schema = BUILD_SCHEMA if isinstance(database, Lake) else SCHEMA  # lake: pipelines.lake_models
+    with connect_warehouse(database) as conn:
         tables = {
             name
             for (name,) in conn.execute(
                 "select table_name from information_schema.tables "
                 "where table_schema = ? and table_type = 'BASE TABLE'",
-                [SCHEMA],
+                [schema],
             ).fetchall()
         }
         row_counts = {
-            name: int(conn.execute(f"select count(*) from {SCHEMA}.{name}").fetchall()[0][0])
+            name: int(conn.execute(f"select count(*) from {schema}.{name}").fetchall()[0][0])
             for name in built
             if name in tables
         }

@@ -5,6 +5,11 @@ export); each stays ignorant of the other. The run holds a lock beside the wareh
 overlapping cron runs cannot both load, and waits (bounded) for any other process holding the
 warehouse file before loading. Only a run whose models and checks pass is published and
 exported: a failing check leaves the published copy and the export as they were.
+
+On a DuckLake (`[pipeline] destination = "ducklake"`) the same steps run on the lake: the
+models build in its build schemas and "publish" repoints the reader views at the build's
+snapshot in one commit (`pipelines.lake_models`) instead of copying a file; readers never
+hold the lake, so there is nothing to wait for.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 
 from pipelines import exit_codes
 from pipelines.errors import explain
@@ -26,6 +30,7 @@ from pipelines.evenergy_pipeline import (
     loads_into_lake,
     run_lock_path,
 )
+from pipelines.lake import Lake, Warehouse, connect_warehouse
 from pipelines.lock import AlreadyRunning, RunLock, wait_for_warehouse
 from pipelines.logs import Progress, SecretRedactor
 from pipelines.run_history import (
@@ -68,11 +73,9 @@ def run_nightly(
     **source_args: Any,
 ) -> int:
     """One nightly run under the lock; returns the exit code."""
-    if loads_into_lake(pipeline) and not options.build_models:
-        return _load_only(pipeline, progress, source_args)
-    database = database_path(pipeline)  # the lake has no file yet: refused with one line
+    database = warehouse_of(pipeline)
     with RunLock(run_lock_path(pipeline)):
-        wait_for_warehouse(database)
+        _wait_for(database)
         record = RunRecord()
         try:
             outcome = load_evenergy(
@@ -107,21 +110,22 @@ def run_nightly(
     return code
 
 
-def _load_only(pipeline: dlt.Pipeline, progress: Progress | None, source_args: Any) -> int:
-    """`run --no-models` into the lake: the load under the lock (the models, run history and
-    published copy read the DuckDB file, not the lake, yet)."""
-    with RunLock(run_lock_path(pipeline)):
-        outcome = load_evenergy(
-            pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
-        )
-        if progress is not None:
-            progress.finish()
-        log.info("%s", summarize(outcome))
-    return exit_codes.PARTIAL if outcome.report.partial else exit_codes.OK
+def warehouse_of(pipeline: dlt.Pipeline) -> Warehouse:
+    """What the pipeline loads into: the DuckDB file, or the lake."""
+    if loads_into_lake(pipeline):
+        credentials: Any = pipeline.destination_client().config.credentials  # type: ignore[attr-defined]
+        return Lake(credentials)
+    return database_path(pipeline)
+
+
+def _wait_for(database: Warehouse) -> None:
+    """Wait (bounded) for another process holding the DuckDB file; a lake is never held."""
+    if isinstance(database, Path):
+        wait_for_warehouse(database)
 
 
 def build_and_export(
-    database: Path,
+    database: Warehouse,
     export_to: Path | None,
     report_to: Path | None = None,
     *,
@@ -129,14 +133,14 @@ def build_and_export(
 ) -> int:
     """`evenergy-etl models`: build and check the models; publish, export and write the
     report when they pass."""
-    wait_for_warehouse(database)
+    _wait_for(database)
     models = build(database, full_refresh=full_refresh)
     if models.code == exit_codes.OK:
         publish_and_export(database, export_to, report_to)
     return models.code
 
 
-def build(database: Path, *, full_refresh: bool = False) -> ModelsOutcome:
+def build(database: Warehouse, *, full_refresh: bool = False) -> ModelsOutcome:
     """Build the models and run their checks; the outcome says whether they passed."""
     from pipelines.models import DataCheckError, ModelBuildError, build_database
 
@@ -158,21 +162,29 @@ def build(database: Path, *, full_refresh: bool = False) -> ModelsOutcome:
 
 
 def publish_and_export(
-    database: Path, export_to: Path | None, report_to: Path | None = None
+    database: Warehouse, export_to: Path | None, report_to: Path | None = None
 ) -> None:
-    """Publish the checked warehouse; then export Parquet and write the report from the
-    published copy."""
+    """Publish the checked warehouse (a lake: repoint its reader views); then export Parquet
+    and write the report from what was published."""
     from pipelines.export import export_models
-    from pipelines.publish import publish
 
-    published = publish(database)
+    readable: Warehouse
+    if isinstance(database, Lake):
+        from pipelines.lake_models import publish as publish_lake
+
+        publish_lake(database)
+        readable = database
+    else:
+        from pipelines.publish import publish
+
+        readable = publish(database).path
     if report_to is not None:
         from pipelines.report import write_report
 
-        log.info("report: %s", write_report(published.path, report_to))
+        log.info("report: %s", write_report(readable, report_to))
     if export_to is None:
         return
-    with duckdb.connect(str(published.path), read_only=True) as conn:
+    with connect_warehouse(readable, read_only=True) as conn:
         tables = export_models(conn, export_to)
     log.info(
         "export: %d tables, %d rows to %s", len(tables), sum(t.rows for t in tables), export_to

@@ -14,11 +14,11 @@ import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.lake import Warehouse, connect_warehouse, warehouse_exists
 from pipelines.warehouse import RAW_SCHEMA, RUNS_COLUMNS, RUNS_TABLE, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class RunRecord:
         return [row[name] for name, _ in RUNS_COLUMNS]
 
 
-def record_run(database: Path, record: RunRecord) -> None:
+def record_run(database: Warehouse, record: RunRecord) -> None:
     """Insert the run's row into the working warehouse.
 
     Raises:
@@ -72,7 +72,7 @@ def record_run(database: Path, record: RunRecord) -> None:
     """
     names = ", ".join(name for name, _ in RUNS_COLUMNS)
     marks = ", ".join("?" for _ in RUNS_COLUMNS)
-    with duckdb.connect(str(database)) as conn:
+    with connect_warehouse(database) as conn:
         ensure_tables(conn)
         conn.execute(
             f"insert into {RAW_SCHEMA}.{RUNS_TABLE} ({names}) values ({marks})", record.values()
@@ -80,9 +80,9 @@ def record_run(database: Path, record: RunRecord) -> None:
     log.debug("run %s recorded: %s, exit %s", record.run_id, record.outcome, record.exit_code)
 
 
-def amend_run(database: Path, record: RunRecord) -> None:
+def amend_run(database: Warehouse, record: RunRecord) -> None:
     """Rewrite how an already recorded run ended (a publish that failed after the record)."""
-    with duckdb.connect(str(database)) as conn:
+    with connect_warehouse(database) as conn:
         conn.execute(
             f"update {RAW_SCHEMA}.{RUNS_TABLE} set ended_at = ?, exit_code = ?, outcome = ?, "
             "stop_reason = ? where run_id = ?",
@@ -90,14 +90,14 @@ def amend_run(database: Path, record: RunRecord) -> None:
         )
 
 
-def record_failure(database: Path, record: RunRecord) -> None:
+def record_failure(database: Warehouse, record: RunRecord) -> None:
     """Record a failed run where the warehouse can be reached; never raises.
 
     A run that failed before any warehouse existed (a missing setting) records nothing, and
     a warehouse that cannot be opened (held, corrupt) only logs why: the run's own error is
     the one to report.
     """
-    if not database.is_file():
+    if not warehouse_exists(database):  # attaching a lake would create its catalog
         return
     try:
         record_run(database, record)

@@ -5,6 +5,12 @@ they get the published copy, read-only. With the `duckdb` command-line shell ins
 `duckdb-cli` package, in this project's dev tools) it runs that; otherwise a minimal
 line-based shell on DuckDB's Python module does: statements end with `;`, `.quit` or end of
 input leaves.
+
+On a lake there is no copy: the session attaches the lake read-only and reads its last
+committed snapshot (the models as last published). It always uses the Python shell there: the
+packaged extensions match the Python module's DuckDB, not necessarily the shell's, and the
+ATTACH of a Postgres catalog carries its password, which a shell's arguments would show in
+`ps`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import duckdb
 
 from pipelines import exit_codes
 from pipelines.errors import RunFailed
+from pipelines.lake import Lake, Warehouse, connect_warehouse
 from pipelines.logs import emit
 from pipelines.publish import published_path
 
@@ -27,11 +34,11 @@ PROMPT, CONTINUATION = "evenergy> ", "     ...> "
 _QUIT = {".quit", ".exit", "\\q"}
 
 
-def open_session(database: Path, query: str | None = None, use_cli: bool = True) -> int:
-    """Run the SQL session (or one query) on the published copy of `database`.
+def open_session(database: Warehouse, query: str | None = None, use_cli: bool = True) -> int:
+    """Run the SQL session (or one query) on the published copy of `database`, or on the lake.
 
     Args:
-        database: the working warehouse.
+        database: the working warehouse, or the lake.
         query: run this one query and return, instead of a session.
         use_cli: use the `duckdb` shell when it is installed.
 
@@ -41,6 +48,8 @@ def open_session(database: Path, query: str | None = None, use_cli: bool = True)
     Raises:
         RunFailed: when there is no published copy yet.
     """
+    if isinstance(database, Lake):
+        return _python_session(database, query)
     published = published_path(database)
     if not published.is_file():
         raise RunFailed(
@@ -50,10 +59,14 @@ def open_session(database: Path, query: str | None = None, use_cli: bool = True)
     if shell is not None:
         command = [shell, "-readonly", str(published)]
         return subprocess.run([*command, "-c", query] if query else command, check=False).returncode
-    with duckdb.connect(str(published), read_only=True) as conn:
+    return _python_session(published, query)
+
+
+def _python_session(source: Warehouse, query: str | None) -> int:
+    with connect_warehouse(source, read_only=True) as conn:
         if query is not None:
             return exit_codes.OK if run_statement(conn, query) else exit_codes.FAILED
-        emit(f"read-only SQL on {published}; end statements with ';', .quit leaves")
+        emit(f"read-only SQL on {source}; end statements with ';', .quit leaves")
         failed = [not run_statement(conn, s) for s in statements(_prompted_lines())]
     # a script piped in fails when a statement did; a person at the prompt saw each error
     return exit_codes.FAILED if any(failed) and not sys.stdin.isatty() else exit_codes.OK

@@ -6,7 +6,9 @@ partitions' state (`evenergy._evenergy_partitions`) and the ended-sub-session cu
 dlt state the last successful load committed (`evenergy._dlt_pipeline_state`, decoded with
 dlt's own helpers), the last runs from `evenergy._evenergy_runs`. Deleting dlt's working directory
 changes nothing here. While a run holds the working warehouse, the published copy (which
-holds the same tables, as of the last good run) is read instead.
+holds the same tables, as of the last good run) is read instead. A lake is read as it is
+(readers never wait for its writer); its "published" is the snapshot its `analytics` views
+pin (`pipelines.lake_models`).
 `status --json` gives monitoring the same as one JSON object.
 """
 
@@ -27,6 +29,8 @@ from pipelines.evenergy.state import Partition, read_partitions
 from pipelines.evenergy.sub_sessions import QUEUE
 from pipelines.evenergy.tables import RAW_TABLES
 from pipelines.evenergy_pipeline import DATASET_NAME, PIPELINE_NAME
+from pipelines.lake import Lake, Warehouse, connect_warehouse, warehouse_exists
+from pipelines.lake_models import published_snapshot
 from pipelines.publish import published_path
 from pipelines.run_history import last_runs
 
@@ -52,32 +56,42 @@ LAST_RUN_FIELDS = (
 )
 
 
-def status_report(database: Path) -> dict[str, Any]:
+def status_report(database: Warehouse) -> dict[str, Any]:
     """The status as one JSON-ready object (see the README's monitoring section).
 
     Args:
-        database: the working warehouse.
+        database: the working warehouse, or the lake.
 
     Returns:
-        `warehouse`, `published` (path, exists, modified_at), `read_from`, `tables` (per raw
-        table: rows, freshness_column, newest_at), `watermarks`, `sub_sessions`,
-        `last_load`, `last_run` (null before the first run).
+        `warehouse`, `published` (path, exists, modified_at; a lake: the views' snapshot),
+        `read_from`, `tables` (per raw table: rows, freshness_column, newest_at),
+        `watermarks`, `sub_sessions`, `last_load`, `last_run` (null before the first run).
     """
-    published = published_path(database)
-    report: dict[str, Any] = {
-        "warehouse": str(database),
-        "warehouse_exists": database.is_file(),
-        "published": {
-            "path": str(published),
-            "exists": published.is_file(),
-            "modified_at": _mtime(published),
-        },
-    }
-    source = _readable(database, published)
+    report: dict[str, Any]
+    source: Warehouse | None
+    if isinstance(database, Lake):
+        exists = warehouse_exists(database)
+        report = {"warehouse": str(database), "warehouse_exists": exists}
+        source = database if exists else None
+    else:
+        published = published_path(database)
+        report = {
+            "warehouse": str(database),
+            "warehouse_exists": database.is_file(),
+            "published": {
+                "path": str(published),
+                "exists": published.is_file(),
+                "modified_at": _mtime(published),
+            },
+        }
+        source = _readable(database, published)
     report["read_from"] = None if source is None else str(source)
     if source is None:
+        report.setdefault("published", {"path": None, "exists": False, "modified_at": None})
         return report | {"tables": {}, "watermarks": {}, "sub_sessions": None, "last_run": None}
-    with duckdb.connect(str(source), read_only=True) as conn:
+    with connect_warehouse(source, read_only=True) as conn:
+        if isinstance(source, Lake):
+            report["published"] = _lake_published(conn, source)
         state = stored_source_state(conn)
         partitions = list(read_partitions(conn, DATASET_NAME))
         runs = last_runs(conn, limit=1)
@@ -91,12 +105,31 @@ def status_report(database: Path) -> dict[str, Any]:
     return report
 
 
-def status_json(database: Path) -> str:
+def _lake_published(conn: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, Any]:
+    """The lake's `published`: the snapshot the `analytics` views pin, and when it was made."""
+    snapshot = published_snapshot(conn)
+    made = None
+    if snapshot is not None:
+        row = conn.execute(
+            "select snapshot_time from ducklake_snapshots(?) where snapshot_id = ?",
+            [lake.name, snapshot],
+        ).fetchone()
+        made = row[0] if row else None
+    where = f"analytics views at snapshot {snapshot}" if snapshot is not None else None
+    return {
+        "path": where,
+        "exists": snapshot is not None,
+        "modified_at": made,
+        "snapshot": snapshot,
+    }
+
+
+def status_json(database: Warehouse) -> str:
     """`status_report` as indented JSON, times in ISO 8601."""
     return json.dumps(status_report(database), indent=2, default=_json_default)
 
 
-def describe_status(database: Path) -> Iterator[str]:
+def describe_status(database: Warehouse) -> Iterator[str]:
     """Lines of the status report: row counts, watermarks, the last loads and runs."""
     report = status_report(database)
     if report["read_from"] is None:

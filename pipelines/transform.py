@@ -27,6 +27,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.lake import Lake, Warehouse, connect_warehouse
+
 logger = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -95,22 +97,24 @@ class DbtRun:
     seconds: float
 
 
-def work_dir(database: Path) -> Path:
+def work_dir(database: Warehouse) -> Path:
     """Where dbt's profile, target and logs for the warehouse ``database`` live.
 
     Args:
         database: the warehouse file.
 
     Returns:
-        ``.<file name>.dbt`` beside it (git-ignored).
+        ``.<file name>.dbt`` beside it (git-ignored); for a lake, beside its file catalog.
     """
+    if isinstance(database, Lake):
+        return database.dbt_dir()
     return database.resolve().parent / f".{database.name}.dbt"
 
 
 MODELS_MEMORY_LIMIT = "2GB"
 
 
-def dbt_args(database: Path, *command: str) -> list[str]:
+def dbt_args(database: Warehouse, *command: str) -> list[str]:
     """The dbt arguments that run ``command`` on ``database``, writing its profile first.
 
     Args:
@@ -124,24 +128,27 @@ def dbt_args(database: Path, *command: str) -> list[str]:
     work.mkdir(parents=True, exist_ok=True)
     # generated, not committed: the path is the one variable, and a generated file needs no
     # env_var() indirection or a DBT_PROFILES_DIR set by every caller
-    profile = {
-        PROFILE: {
-            "target": "warehouse",
-            "outputs": {
-                "warehouse": {
-                    "type": "duckdb",
-                    "path": str(database.resolve()),
-                    "schema": SCHEMA,
-                    # DuckDB parallelizes each query itself; one dbt thread keeps one writer
-                    "threads": 1,
-                    # DuckDB's default is 80 % of RAM: a full refresh over 20M status logs
-                    # peaked at 7.3 GB uncapped; capped, its joins and sorts spill instead
-                    "settings": {"memory_limit": MODELS_MEMORY_LIMIT},
-                }
-            },
+    output: dict[str, Any]
+    if isinstance(database, Lake):  # the lake's build schemas (pipelines.lake_models)
+        from pipelines.lake_models import dbt_output
+
+        output = dbt_output(database, {"memory_limit": MODELS_MEMORY_LIMIT})
+    else:
+        output = {
+            "type": "duckdb",
+            "path": str(database.resolve()),
+            "schema": SCHEMA,
+            # DuckDB parallelizes each query itself; one dbt thread keeps one writer
+            "threads": 1,
+            # DuckDB's default is 80 % of RAM: a full refresh over 20M status logs
+            # peaked at 7.3 GB uncapped; capped, its joins and sorts spill instead
+            "settings": {"memory_limit": MODELS_MEMORY_LIMIT},
         }
-    }
-    (work / "profiles.yml").write_text(json.dumps(profile, indent=2), encoding="utf-8")
+    profile = {PROFILE: {"target": "warehouse", "outputs": {"warehouse": output}}}
+    profile_file = work / "profiles.yml"
+    profile_file.touch(mode=0o600)  # a Postgres catalog's password is in it
+    profile_file.chmod(0o600)  # also when an older run wrote it
+    profile_file.write_text(json.dumps(profile, indent=2), encoding="utf-8")
     return [
         *command,
         "--project-dir",
@@ -159,7 +166,7 @@ def dbt_args(database: Path, *command: str) -> list[str]:
     ]
 
 
-def invoke(database: Path, *command: str) -> Any:
+def invoke(database: Warehouse, *command: str) -> Any:
     """Run one dbt command in-process on ``database``.
 
     Args:
@@ -188,7 +195,7 @@ def invoke(database: Path, *command: str) -> Any:
     return result
 
 
-def _release(database: Path) -> None:
+def _release(database: Warehouse) -> None:
     """Close the DuckDB instance dbt-duckdb keeps open for the process after a command.
 
     Left open, the build's last writes stay in the WAL (a file copy of the warehouse would
@@ -208,7 +215,7 @@ def _release(database: Path) -> None:
 
 
 def build(
-    database: Path,
+    database: Warehouse,
     variables: Mapping[str, float],
     *,
     full_refresh: bool = False,
@@ -231,7 +238,7 @@ def build(
         DbtFailed: when dbt could not run at all.
     """
     parameters = json.dumps(dict(sorted(variables.items())), sort_keys=True)
-    with duckdb.connect(str(database)) as conn:
+    with connect_warehouse(database) as conn:
         previous = _previous_build(conn)
         load_id, data_through = _watermarks(conn)
         why = _full_refresh_reason(previous, parameters, full_refresh)
@@ -267,7 +274,7 @@ def build(
         for r in result.result.results
     ]
     if result.success:
-        with duckdb.connect(str(database)) as conn:
+        with connect_warehouse(database) as conn:
             conn.execute(f"update {STATE_TABLE} set status = 'built', ended_at = now()")
     return DbtRun(nodes=nodes, full_refresh=refresh, seconds=seconds)
 

@@ -6,7 +6,8 @@
   padded to `long_history_days` of history), and a no-op run; then the models over the
   loaded warehouse.
 - scaling: a backfill of a small and a large fleet, for peak RSS.
-- models: `bench_models` at the reference and the large size.
+- models: `bench_models` at the reference and the large size; the lake against the file
+  (`pipelines.bench.lake`) at the reference size (not in `--quick`).
 """
 
 from __future__ import annotations
@@ -159,6 +160,16 @@ def model_scenarios(sizes: BenchSizes) -> dict[str, dict[str, Any]]:
         results[key] = _guarded(
             f"nightly on {days} d",
             lambda label: _models_record(label, "models_nightly", nightly),  # noqa: B023
+        )
+    # the lake against the file at the reference size (pipelines.bench.lake); not in --quick:
+    # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
+    if not sizes.quick:
+        lake = {
+            "status_logs": sizes.reference_status_logs,
+            "dispatches": sizes.reference_dispatches,
+        }
+        results["lake_vs_file"] = _guarded(
+            "lake / file", lambda label: _models_record(label, "lake_vs_file", lake)
         )
     return results
 

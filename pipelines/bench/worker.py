@@ -26,6 +26,7 @@ RUNNERS = {
     "pad_history": "pipelines.bench.history:pad_history",
     "report": "pipelines.bench.report_timing:time_report_worker",
     "models_nightly": "pipelines.bench.model_runs:time_nightly_models",
+    "lake_vs_file": "pipelines.bench.lake:time_lake_vs_file",
 }
 
 

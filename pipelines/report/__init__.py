@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import RunFailed
+from pipelines.lake import Warehouse, connect_warehouse
 from pipelines.report.charts import CHARTS
 from pipelines.report.page import NO_DATA, render
 from pipelines.report.queries import QueryResult, existing_models, run_query
@@ -34,7 +35,7 @@ QUERIES = tuple(chart.query for chart in CHARTS) + TABLE_QUERIES + HEADER_QUERIE
 __all__ = ["CHARTS", "NO_DATA", "QUERIES", "REPORT_NAME", "read_results", "write_report"]
 
 
-def write_report(database: Path, to: Path) -> Path:
+def write_report(database: Warehouse, to: Path) -> Path:
     """Write the report of a warehouse into a directory.
 
     Args:
@@ -62,7 +63,7 @@ def write_report(database: Path, to: Path) -> Path:
     return target
 
 
-def read_results(database: Path) -> dict[str, QueryResult]:
+def read_results(database: Warehouse) -> dict[str, QueryResult]:
     """Every query of the report, run over a read-only connection to the warehouse.
 
     Args:
@@ -74,10 +75,10 @@ def read_results(database: Path) -> dict[str, QueryResult]:
     Raises:
         RunFailed: the warehouse is missing or cannot be opened.
     """
-    if not database.is_file():
+    if isinstance(database, Path) and not database.is_file():
         raise RunFailed(f"no warehouse at {database}: run `evenergy-etl run` first")
     try:
-        conn = duckdb.connect(str(database), read_only=True)
+        conn = connect_warehouse(database, read_only=True)  # a lake: its published views
     except duckdb.Error as error:
         first = str(error).splitlines()[0]
         raise RunFailed(f"cannot open {database} to report on it: {first}") from error
