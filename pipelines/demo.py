@@ -20,7 +20,8 @@ from pipelines import exit_codes
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy_pipeline import LoadOutcome, database_path, load_evenergy, make_pipeline
 from pipelines.logs import Progress, SecretRedactor, emit
-from pipelines.nightly import build_and_export, summarize
+from pipelines.nightly import build_and_export, record_load, summarize
+from pipelines.run_history import RunRecord
 
 
 def run_demo(directory: Path, n_evses: int = 25) -> int:
@@ -54,10 +55,13 @@ def run_demo(directory: Path, n_evses: int = 25) -> int:
 def _night(title: str, pipeline: Any, source_args: dict[str, Any]) -> LoadOutcome:
     progress = Progress()
     started = time.monotonic()
+    record = RunRecord()
     outcome = load_evenergy(
         pipeline, on_progress=progress, on_secret=SecretRedactor.register, **source_args
     )
     progress.finish()
+    # recorded as `run --no-models` would be: the report's header shows the last run
+    record_load(database_path(pipeline), record, outcome)
     seconds = time.monotonic() - started
     rate = outcome.rows_loaded / seconds if seconds else 0.0
     emit(f"{title}: {summarize(outcome)} in {seconds:.1f} s ({rate:,.0f} rows/s)")
