@@ -87,15 +87,16 @@ select
     case when roll < 10 then null else 225000 + hash(k) % 20000 end as voltage_millivolts,
     cast(null as bigint) as state_of_charge_percentage,
     case when charging then 'Charge' else 'Idle' end as mode,
-    '1717200000.' || lpad(cast(i // 288 as varchar), 6, '0') as _dlt_load_id,
+    -- one load a day, named as dlt names them (the epoch second it started): a night's
+    -- loads differ in the first 8 characters, which DuckDB's zone maps keep of a string
+    cast(1717200000 + i // 288 * 86400 as varchar) || '.000001' as _dlt_load_id,
     cast(k as varchar) as _dlt_id,
 from samples;
 
 -- the loader's lookback re-reads recent samples: about 0.1 % arrive again in the next load
 insert into evenergy.status_logs
 select * replace (
-    '1717200000.'
-    || lpad(cast(cast(split_part(_dlt_load_id, '.', 2) as integer) + 1 as varchar), 6, '0')
+    cast(cast(split_part(_dlt_load_id, '.', 1) as bigint) + 86400 as varchar) || '.000001'
         as _dlt_load_id,
     _dlt_id || 'r' as _dlt_id
 )
@@ -244,7 +245,11 @@ _DAY_COLUMNS = {
     "evse_command_logs": "logged_at",
     "charging_sub_sessions": "start",
 }
-_NEW_LOAD_ID = "1717200000.999999"
+
+
+def _new_load_id(history_days: int) -> str:
+    """The night's load id: after every load of the history and its re-read duplicates."""
+    return f"{1717200000 + (history_days + 2) * 86400}.000001"
 
 
 def bench_nightly(
@@ -284,7 +289,7 @@ def bench_nightly(
             for table in _DAY_COLUMNS:
                 conn.execute(
                     f"insert into evenergy.{table} select * replace "
-                    f"('{_NEW_LOAD_ID}' as _dlt_load_id) from main.held_{table}"
+                    f"('{_new_load_id(history_days)}' as _dlt_load_id) from main.held_{table}"
                 )
                 conn.execute(f"drop table main.held_{table}")
         nightly = _build(path, full_refresh=False)
