@@ -228,6 +228,8 @@ previous as (
         reported_voltage_millivolts,
 
     from {{ this }}
+    -- the recomputed attempts are all logged after the cutoff
+    where logged_at >= {{ since_cutoff }}
 
 ),
 
