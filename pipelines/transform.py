@@ -240,7 +240,7 @@ def build(
     parameters = json.dumps(dict(sorted(variables.items())), sort_keys=True)
     with connect_warehouse(database) as conn:
         previous = _previous_build(conn)
-        load_id, data_through = _watermarks(conn)
+        load_id, data_through = _watermarks(conn, previous[2] if previous else None)
         why = _full_refresh_reason(previous, parameters, full_refresh)
         if why:
             logger.debug("full refresh of the models (%s)", why)  # cron: one line per phase
@@ -302,14 +302,21 @@ def _full_refresh_reason(
     return None
 
 
-def _watermarks(conn: duckdb.DuckDBPyConnection) -> tuple[str | None, Any]:
-    """The newest load id of any raw table and the newest sampled_at, before the build."""
+def _watermarks(conn: duckdb.DuckDBPyConnection, since: str | None) -> tuple[str | None, Any]:
+    """The newest load id of any raw table and the newest sampled_at, before the build.
+
+    With the previous build's load id, only the loads after it are read: a comparison with a
+    literal lets DuckDB skip every older row group by its zone map, where a plain max() read
+    every load id of the history (0.15 s of strings at 60 days of status logs).
+    """
+    # a literal, not a parameter: the scan's filter is planned with its value
+    newer = "" if since is None else " where _dlt_load_id > '{}'".format(since.replace("'", "''"))
     newest = " union all ".join(
-        f"select max(_dlt_load_id) as load_id from evenergy.{table}" for table in RAW_TABLES
+        f"select max(_dlt_load_id) as load_id from evenergy.{table}{newer}" for table in RAW_TABLES
     )
     load_id = conn.execute(f"select max(load_id) from ({newest})").fetchall()[0][0]
     data_through = conn.execute("select max(sampled_at) from evenergy.status_logs").fetchall()
-    return load_id, data_through[0][0]
+    return load_id or since, data_through[0][0]
 
 
 def _one_line(value: object) -> str:

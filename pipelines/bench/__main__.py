@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from pipelines.bench.results import RESULTS_DIR, write_results
-from pipelines.bench.runner import run_bench
+from pipelines.bench.runner import ONLY, run_bench
 from pipelines.bench.sizes import FULL, QUICK, BenchSizes
 from pipelines.bench.table import render_table
 
@@ -29,6 +29,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scaling-days", type=float, help="days each scaling backfill reads")
     parser.add_argument("--models-status-logs", type=int, help="synthetic status logs")
     parser.add_argument("--models-dispatches", type=int, help="synthetic dispatch attempts")
+    parser.add_argument("--nightly-evses", type=int, help="fleet of the nightly models pair")
+    parser.add_argument(
+        "--nightly-days", type=_pair, help="short,long history of the nightly models pair"
+    )
+    parser.add_argument(
+        "--only",
+        choices=ONLY,
+        help="run one group of scenarios: models-nightly is the nightly pair (and dbt's "
+        "start-up) alone, models every models scenario",
+    )
     parser.add_argument("--seed", type=int, help="seed of the simulated world")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument(
@@ -47,6 +57,8 @@ def sizes_from(args: argparse.Namespace) -> BenchSizes:
         scaling_days=args.scaling_days,
         models_status_logs=args.models_status_logs,
         models_dispatches=args.models_dispatches,
+        nightly_evses=args.nightly_evses,
+        nightly_history_days=args.nightly_days,
         seed=args.seed,
     )
 
@@ -68,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.Formatter.converter = time.gmtime
     sizes = sizes_from(args)
     logging.getLogger(__name__).info("benchmark sizes: %s", sizes.to_dict())
-    result = run_bench(sizes)
+    result = run_bench(sizes, only=args.only)
     path = write_results(result, args.results_dir)
     sys.stdout.write(render_table(result) + f"\n\nJSON: {path}\n")
     failed = any("error" in scenario for scenario in result["scenarios"].values())

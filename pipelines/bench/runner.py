@@ -19,8 +19,12 @@ from pipelines.bench.targets import evaluate_targets
 Scenarios = dict[str, dict[str, Any]]
 
 
-def run_bench(sizes: BenchSizes) -> dict[str, Any]:
-    """Run every scenario at `sizes` and gather the results (JSON-ready).
+# the groups `--only` can pick: everything else is skipped
+ONLY = ("fleet", "scaling", "models", "models-nightly")
+
+
+def run_bench(sizes: BenchSizes, only: str | None = None) -> dict[str, Any]:
+    """Run every scenario at `sizes` (or the group `only`) and gather the results (JSON-ready).
 
     Pipeline runs keep their warehouses in a temporary directory, removed at the end.
     """
@@ -29,13 +33,17 @@ def run_bench(sizes: BenchSizes) -> dict[str, Any]:
     load_at_start = os.getloadavg()
     scenarios: Scenarios = {}
     with tempfile.TemporaryDirectory(prefix="evenergy-bench-") as tmp:
-        scenarios.update(fleet_scenarios(sizes, Path(tmp)))
-        scenarios.update(scaling_scenarios(sizes, Path(tmp)))
-    scenarios.update(model_scenarios(sizes))
+        if only in (None, "fleet"):
+            scenarios.update(fleet_scenarios(sizes, Path(tmp)))
+        if only in (None, "scaling"):
+            scenarios.update(scaling_scenarios(sizes, Path(tmp)))
+    if only in (None, "models", "models-nightly"):
+        scenarios.update(model_scenarios(sizes, nightly_only=only == "models-nightly"))
     return {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "total_seconds": round(time.monotonic() - began, 1),
         "sizes": sizes.to_dict(),
+        "only": only,
         "machine": {
             **describe_machine(),
             "load_average_1m": {"start": load_at_start[0], "end": os.getloadavg()[0]},

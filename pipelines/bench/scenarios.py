@@ -135,14 +135,14 @@ def scaling_scenarios(sizes: BenchSizes, workdir: Path) -> dict[str, dict[str, A
     return results
 
 
-def model_scenarios(sizes: BenchSizes) -> dict[str, dict[str, Any]]:
-    """`bench_models` at the reference size, then at the large size; then the nightly
-    incremental build of one new day on a short and on a long history."""
+def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[str, dict[str, Any]]:
+    """`bench_models` at the reference size, then at the large size (unless `nightly_only`);
+    then the nightly incremental build of one new day on a short and on a long history."""
     results: dict[str, dict[str, Any]] = {}
-    runs = (
+    runs = () if nightly_only else (
         ("models_reference", sizes.reference_status_logs, sizes.reference_dispatches),
         ("models_synthetic", sizes.models_status_logs, sizes.models_dispatches),
-    )
+    )  # fmt: skip
     for key, status_logs, dispatches in runs:
         log.info("models: %d status logs + %d dispatch attempts", status_logs, dispatches)
         payload = {"status_logs": status_logs, "dispatches": dispatches}

@@ -116,9 +116,12 @@ def _models(scenarios: dict[str, dict[str, Any]]) -> list[str]:
     lines = _grid(headers, rows)
     if nightly:
         lines += ["", *_grid(
-            ("nightly build", "EVSEs", "status logs", "full build s", "nightly build s"),
+            ("nightly build", "EVSEs", "status logs", "full build s", "nightly build s",
+             "of which dbt s", "dbt import s", "parse s (partial)", "parse s (full)"),
             [[r["label"], _n(r.get("evses")), _n(r.get("status_logs")),
-              _f(r.get("full_build_seconds")), _f(r.get("nightly_build_seconds"))]
+              _f(r.get("full_build_seconds")), _f(r.get("nightly_build_seconds")),
+              _f(r.get("nightly_dbt_overhead_seconds")), _f(r.get("dbt_import_seconds")),
+              _f(r.get("parse_partial_seconds")), _f(r.get("parse_full_seconds"))]
              for r in nightly],
         )]  # fmt: skip
     return lines

@@ -51,7 +51,9 @@
     {%- if is_incremental() -%}
         delete from {{ this }}
         using {{ ref('int_dispatch_changes') }} as changes
-        where {{ this }}.charging_sub_session_id is not distinct from changes.charging_sub_session_id
+        -- a literal too: the older row groups are skipped rather than joined
+        where ({{ this }}.logged_at >= {{ changed_attempts_from() }} or {{ this }}.logged_at is null)
+            and {{ this }}.charging_sub_session_id is not distinct from changes.charging_sub_session_id
             and {{ this }}.internal_command_id is not distinct from changes.internal_command_id
             and {{ this }}.logged_at is not distinct from changes.logged_at
     {%- endif -%}
@@ -93,3 +95,10 @@
     {%- endif -%}
 {%- endmacro %}
 
+
+{#- The oldest logged_at of the attempts this build recomputes, as a literal ('infinity':
+    none). -#}
+{% macro changed_attempts_from() -%}
+    {%- set first = scalar("select min(logged_at) from " ~ ref('int_dispatch_changes')) -%}
+    {{- "cast('infinity' as timestamptz)" if first is none else timestamp_literal(first) -}}
+{%- endmacro %}

@@ -2,7 +2,11 @@
 -- charger did not comply, vehicle exactly when it complied but the power did not follow.
 -- Returns every row that breaks this.
 select *
-from {{ ref('dispatch_effectiveness') }}
+from (
+    select * from {{ ref('dispatch_effectiveness') }}
+    -- an incremental build: the attempts it recomputed (macros/test_scope.sql)
+    where {{ written_by_this_build('dispatch_effectiveness') }}
+) as dispatch_effectiveness
 where
     (failure_side is not null and failure_side not in ('charger', 'vehicle'))
     or coalesce(failure_side = 'charger', false)

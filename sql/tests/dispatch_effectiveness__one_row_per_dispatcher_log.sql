@@ -1,16 +1,20 @@
 -- dispatch_effectiveness: exactly one row per (deduplicated) dispatcher log, so no join fanned
--- out or dropped attempts. Returns one row when the counts differ.
+-- out or dropped attempts. Returns one row when the counts differ. An incremental build
+-- counts the logs from the first attempt it recomputed on (macros/test_scope.sql): every log
+-- loaded since the previous build is among those.
 with
 
 dispatcher_logs as (
 
     select count(*) as count_rows from {{ ref('stg_dispatcher_logs') }}
+    where {{ written_by_this_build('dispatch_effectiveness') }}
 
 ),
 
 dispatch_effectiveness as (
 
     select count(*) as count_rows from {{ ref('dispatch_effectiveness') }}
+    where {{ written_by_this_build('dispatch_effectiveness') }}
 
 )
 

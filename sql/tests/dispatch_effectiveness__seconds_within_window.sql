@@ -6,6 +6,8 @@ with
 dispatch_effectiveness as (
 
     select * from {{ ref('dispatch_effectiveness') }}
+    -- an incremental build: the attempts it recomputed (macros/test_scope.sql)
+    where {{ written_by_this_build('dispatch_effectiveness') }}
 
 ),
 

@@ -137,3 +137,35 @@ def test_parameters_become_variables_in_sql_units():
         "current_tolerance_milliamps": 1000.0,
         "nominal_voltage_volts": 230.0,
     }
+
+
+def test_an_incremental_build_tests_every_row_it_loaded_however_old(built):
+    """An incremental build tests only what it can have changed (macros/test_scope.sql), and
+    that still covers each new row: a late dispatcher log logged before every attempt and
+    with a device type nobody defined, and a status log without sampled_at, both in a new load
+    after a successful build, fail the night's build."""
+    conn = built
+    assert _state(conn)[0] == "built"
+    new_load = "1717400000.300000"
+    conn.execute(
+        "insert into evenergy.dispatcher_logs (charging_sub_session_id, internal_command_id, "
+        "logged_at, device_type, _dlt_load_id, _dlt_id) values "
+        "('css-a1', 'cmd-late', ?, 'SCOOTER', ?, 'late1')",
+        [at("1 00:01"), new_load],
+    )
+    conn.execute(
+        "insert into evenergy.status_logs (evse_id, sampled_at, _dlt_load_id, _dlt_id) "
+        "values ('evse_a', null, ?, 'late2')",
+        [new_load],
+    )
+    conn.execute("checkpoint")
+    database = Path(conn.execute("select path from duckdb_databases() where "
+                                 "database_name = current_database()").fetchall()[0][0])  # fmt: skip
+    with pytest.raises(DataCheckError) as raised:
+        build_database(database)
+    assert _state(conn)[1] is not None  # the build was incremental
+    failed = {c.name: c.failing_rows for c in raised.value.failed}
+    assert failed == {
+        "accepted_values_stg_dispatcher_logs_device_type__EVSE__VEHICLE": 1,
+        "source_not_null_evenergy_status_logs_sampled_at": 1,
+    }

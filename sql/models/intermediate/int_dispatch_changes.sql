@@ -9,13 +9,42 @@
 --     ([sources.evenergy] lookback) had not closed by that build's data_through.
 -- Without since_load_id (a build by hand) every attempt is listed.
 -- key: (charging_sub_session_id, internal_command_id, logged_at)
--- depends_on: {{ source('evenergy', 'status_logs') }}, {{ source('evenergy', 'evse_command_logs') }}
+-- depends_on: {{ source('evenergy', 'status_logs') }}, {{ source('evenergy', 'evse_command_logs') }},
+--   {{ source('evenergy', 'dispatcher_logs') }}, {{ source('evenergy', 'charging_sub_sessions') }}
 {%- set since = since_load_id() %}
+{%- if since %}
+    {#- The oldest logged_at any listed attempt can have, from each reason below: as a literal,
+        the dispatcher logs' scan skips the older row groups instead of reading (and
+        deduplicating) every dispatcher log each night. The reloaded sub-sessions and new
+        command logs cost a narrow scan of two raw columns. -#}
+    {%- set raw_dispatcher_logs = source('evenergy', 'dispatcher_logs') %}
+    {%- set previous = previous_data_through() %}
+    {%- set first = scalar(
+        "select least("
+        ~ "(select min(logged_at) from " ~ raw_dispatcher_logs ~ " where _dlt_load_id > " ~ since ~ "), "
+        ~ "(select min(logged_at) from " ~ raw_dispatcher_logs ~ " where charging_sub_session_id in ("
+        ~ "select id from " ~ source('evenergy', 'charging_sub_sessions')
+        ~ " where _dlt_load_id > " ~ since ~ ")), "
+        ~ "(select min(logged_at) from " ~ raw_dispatcher_logs ~ " where internal_command_id in ("
+        ~ "select internal_command_id from " ~ source('evenergy', 'evse_command_logs')
+        ~ " where _dlt_load_id > " ~ since ~ ")), "
+        ~ "(select min(sampled_at) - " ~ param_interval('response_window_seconds') ~ " from "
+        ~ source('evenergy', 'status_logs') ~ " where _dlt_load_id > " ~ since ~ ")"
+        ~ (", " ~ timestamp_literal(previous) ~ " - " ~ param_interval('response_window_seconds')
+            ~ " - " ~ param_interval('lookback_seconds') if previous is not none else "")
+        ~ ")"
+    ) %}
+    {%- set first_literal = "cast('infinity' as timestamptz)" if first is none
+        else timestamp_literal(first) %}
+{%- endif %}
 with
 
 dispatcher_logs as (
 
     select * from {{ ref('stg_dispatcher_logs') }}
+    {%- if since %}
+    where logged_at >= {{ first_literal }}
+    {%- endif %}
 
 ),
 

@@ -31,6 +31,10 @@ attempts as (
 window_samples as (
 
     select * from {{ ref('int_dispatch_window_samples') }}
+    {%- if is_incremental() %}
+    -- the recomputed attempts' windows: a literal, so older row groups are skipped
+    where logged_at >= {{ changed_attempts_from() }} or logged_at is null
+    {%- endif %}
 
 ),
 

@@ -1,16 +1,11 @@
 -- stg_status_logs: one row per status sample an EVSE reported (charger state at sampled_at).
 -- key: (evse_id, sampled_at)
-with
-
--- both inlined where they are read: materializing every column costs more than reading twice
-source as not materialized (
-
-    select * from {{ source('evenergy', 'status_logs') }}
-
-),
-
-renamed as not materialized (
-
+{#- No CTE is read twice here: DuckDB materializes such a CTE over every row, and a view
+    does not keep "not materialized" (DuckDB 1.5 drops it when it stores the view). Inlined,
+    a filter on sampled_at or evse_id (the incremental models', the tests') reaches every scan
+    of the raw table and the duplicate search: 1.06 s -> 0.04 s for the last day of 60 days x
+    500 EVSEs, and a full read no slower (6.0 -> 4.2 s). -#}
+{%- set renamed %}
     select
         ---------- ids
         cast(evse_id as varchar) as evse_id,
@@ -44,32 +39,34 @@ renamed as not materialized (
         cast(_dlt_load_id as varchar) as _dlt_load_id,
         cast(_dlt_id as varchar) as _dlt_id,
 
-    from source
-
-),
-
--- the loader re-reads a lookback window, so a few samples arrive twice. Deduplicating only
--- those keys (rather than a window over every row, as the other staging models do) makes this,
--- the largest table, 2-3 times cheaper to read.
-duplicated_keys as (
-
+    from {{ source('evenergy', 'status_logs') }}
+{%- endset %}
+{%- set duplicated_keys %}
+    -- the loader re-reads a lookback window, so a few samples arrive twice
     select
-        evse_id,
-        sampled_at,
+        cast(evse_id as varchar) as evse_id,
+        cast(sampled_at as timestamptz) as sampled_at,
 
-    from renamed
-    group by evse_id, sampled_at
+    from {{ source('evenergy', 'status_logs') }}
+    group by all
     having count(*) > 1
-
-),
+{%- endset %}
+-- Deduplicating only the keys that arrived twice (rather than a window over every row, as the
+-- other staging models do) makes this, the largest table, 2-3 times cheaper to read. Joins,
+-- not anti/semi joins: DuckDB carries a filter on the keys across an inner or left join into
+-- the duplicate search, not across a semi or anti join.
+with
 
 single_samples as (
 
     select renamed.*
-    from renamed
-    anti join duplicated_keys
+    from ({{ renamed }}
+    ) as renamed
+    left join ({{ duplicated_keys }}
+    ) as duplicated_keys
         on renamed.evse_id = duplicated_keys.evse_id
         and renamed.sampled_at = duplicated_keys.sampled_at
+    where duplicated_keys.evse_id is null
 
 ),
 
@@ -77,8 +74,10 @@ single_samples as (
 latest_duplicates as (
 
     select renamed.*
-    from renamed
-    semi join duplicated_keys
+    from ({{ renamed }}
+    ) as renamed
+    inner join ({{ duplicated_keys }}
+    ) as duplicated_keys
         on renamed.evse_id = duplicated_keys.evse_id
         and renamed.sampled_at = duplicated_keys.sampled_at
     qualify row_number() over (
