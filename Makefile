@@ -21,12 +21,12 @@ system:  ## Chromium and PostgreSQL for the browser and catalog tests (apt-get, 
 	scripts/system-packages
 
 fmt: dev  ## format the code
-	$(RUN) ruff format pipelines tests
-	$(RUN) ruff check --fix pipelines tests
+	$(RUN) ruff format pipelines bench tests
+	$(RUN) ruff check --fix pipelines bench tests
 
 lint: dev  ## ruff and mypy
-	$(RUN) ruff format --check pipelines tests
-	$(RUN) ruff check pipelines tests
+	$(RUN) ruff format --check pipelines bench tests
+	$(RUN) ruff check pipelines bench tests
 	$(RUN) mypy
 
 # `test` depends on `lint`, so CI (`.ci/run` calls `make test`) gates formatting, lint and
@@ -43,7 +43,7 @@ run: dev  ## the nightly job, as cron calls it
 	$(RUN) evenergy-etl run
 
 bench: dev  ## request efficiency, throughput, memory and model speed; writes bench/results/
-	$(RUN) python -m pipelines.bench
+	$(RUN) python -m bench
 
 clean:  ## remove local build products (not the warehouse)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache

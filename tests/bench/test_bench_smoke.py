@@ -1,4 +1,4 @@
-"""Smoke test of `python -m pipelines.bench`: a tiny run reports every scenario."""
+"""Smoke test of `python -m bench`: a tiny run reports every scenario."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ TINY = [
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
     results = tmp_path_factory.mktemp("bench-results")
     completed = subprocess.run(
-        [sys.executable, "-m", "pipelines.bench", *TINY, "--results-dir", str(results)],
+        [sys.executable, "-m", "bench", *TINY, "--results-dir", str(results)],
         cwd=ROOT,
         capture_output=True,
         text=True,

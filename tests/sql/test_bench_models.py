@@ -1,11 +1,11 @@
-"""pipelines.bench.models at a tiny size: the raw contract, the tests pass on its data, and
+"""bench.models at a tiny size: the raw contract, the tests pass on its data, and
 the nightly benchmark builds its new day incrementally."""
 
 from __future__ import annotations
 
 import duckdb
 
-from pipelines.bench.models import bench_models, bench_nightly
+from bench.models import bench_models, bench_nightly
 from pipelines.transform import STATE_TABLE
 from tests.sql.conftest import RAW_DDL
 

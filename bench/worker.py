@@ -1,4 +1,4 @@
-"""`python -m pipelines.bench.worker '<json>'`: one measurement in a process of its own.
+"""`python -m bench.worker '<json>'`: one measurement in a process of its own.
 
 The JSON names the measurement (`kind`) and its arguments. The result is printed as one
 line, `BENCH_RESULT {...}`, on stdout; logs go to stderr. Each runner's module is imported
@@ -14,19 +14,19 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.bench.child import RESULT_PREFIX
-from pipelines.bench.log_counts import counts, install_counters
+from bench.child import RESULT_PREFIX
+from bench.log_counts import counts, install_counters
 
 RUNNERS = {
-    "ours": "pipelines.bench.ours:run_ours",
-    "baseline_dlt": "pipelines.bench.baseline:run_baseline",
-    "read_json": "pipelines.bench.ceiling:time_read_json",
-    "models_loaded": "pipelines.bench.model_runs:time_loaded_models",
-    "models_synthetic": "pipelines.bench.model_runs:time_synthetic_models",
-    "pad_history": "pipelines.bench.history:pad_history",
-    "report": "pipelines.bench.report_timing:time_report_worker",
-    "models_nightly": "pipelines.bench.model_runs:time_nightly_models",
-    "lake_vs_file": "pipelines.bench.lake:time_lake_vs_file",
+    "ours": "bench.ours:run_ours",
+    "baseline_dlt": "bench.baseline:run_baseline",
+    "read_json": "bench.ceiling:time_read_json",
+    "models_loaded": "bench.model_runs:time_loaded_models",
+    "models_synthetic": "bench.model_runs:time_synthetic_models",
+    "pad_history": "bench.history:pad_history",
+    "report": "bench.report_timing:time_report_worker",
+    "models_nightly": "bench.model_runs:time_nightly_models",
+    "lake_vs_file": "bench.lake:time_lake_vs_file",
 }
 
 

@@ -1,6 +1,6 @@
 """Run one measurement in its own process, so its peak RSS is its own.
 
-The child is `python -m pipelines.bench.worker '<json>'`, started from the project root (so
+The child is `python -m bench.worker '<json>'`, started from the project root (so
 `.dlt/config.toml` applies). It logs to stderr (passed through) and prints its result as one
 `RESULT_PREFIX` line on stdout. The parent reaps it with `os.wait4`, whose rusage gives the
 child's peak resident set size.
@@ -20,7 +20,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -42,7 +42,7 @@ def run_child(kind: str, payload: dict[str, Any], cwd: Path | None = None) -> Ch
     """Run one measurement of `kind` in a fresh interpreter and wait for it.
 
     Args:
-        kind: what the worker measures (see `pipelines.bench.worker.RUNNERS`).
+        kind: what the worker measures (see `bench.worker.RUNNERS`).
         payload: the measurement's arguments (JSON-ready).
         cwd: where the process runs; the project root (whose `.dlt/` config applies) by
             default. Elsewhere, dlt sees none of the project's settings.
@@ -54,7 +54,7 @@ def run_child(kind: str, payload: dict[str, Any], cwd: Path | None = None) -> Ch
     began = time.monotonic()
     path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.bench.worker", argument],
+        [sys.executable, "-m", "bench.worker", argument],
         cwd=cwd or PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": path},
         stdout=subprocess.PIPE,

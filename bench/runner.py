@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.bench.baseline import BASELINE_RESOURCES
-from pipelines.bench.machine import describe_machine
-from pipelines.bench.notes import notes
-from pipelines.bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
-from pipelines.bench.sizes import BenchSizes
-from pipelines.bench.targets import evaluate_targets
+from bench.baseline import BASELINE_RESOURCES
+from bench.machine import describe_machine
+from bench.notes import notes
+from bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
+from bench.sizes import BenchSizes
+from bench.targets import evaluate_targets
 
 Scenarios = dict[str, dict[str, Any]]
 

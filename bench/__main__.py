@@ -1,4 +1,4 @@
-"""`python -m pipelines.bench` (`make bench`): request efficiency, throughput, memory and
+"""`python -m bench` (`make bench`): request efficiency, throughput, memory and
 model speed of the pipeline against the API simulator, in one command.
 
 Prints a table and writes it as JSON under `bench/results/` (a timestamped file and
@@ -13,15 +13,15 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.bench.results import RESULTS_DIR, write_results
-from pipelines.bench.runner import ONLY, run_bench
-from pipelines.bench.sizes import FULL, QUICK, BenchSizes
-from pipelines.bench.table import render_table
+from bench.results import RESULTS_DIR, write_results
+from bench.runner import ONLY, run_bench
+from bench.sizes import FULL, QUICK, BenchSizes
+from bench.table import render_table
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke-sized run")
     parser.add_argument("--evses", type=int, help="fleet of the backfill/nightly runs")
     parser.add_argument("--days", type=float, help="days the backfill reads")
@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, help="seed of the simulated world")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument(
-        "--growth", action="store_true", help="only the growth scenario (pipelines.bench.growth)"
+        "--growth", action="store_true", help="only the growth scenario (bench.growth)"
     )
     return parser.parse_args(argv)
 
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, write the JSON; 0 on success, 1 if a scenario
     failed (its error is in the table and the JSON)."""
     args = parse_args(argv)
-    if args.growth:  # runnable alone: its own sizes (`python -m pipelines.bench.growth -h`)
-        from pipelines.bench import growth
+    if args.growth:  # runnable alone: its own sizes (`python -m bench.growth -h`)
+        from bench import growth
 
         extra = [] if args.evses is None else ["--evses", str(args.evses)]
         return growth.main(extra + ([] if args.days is None else ["--days", str(args.days)]))

@@ -8,7 +8,7 @@ load), as the loader's lookback makes them. Then times the dbt build (models and
 ``bench_models`` a full build at a given size, ``bench_nightly`` the nightly incremental
 build of one new day on top of a given history.
 
-``python -m pipelines.bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
+``python -m bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Model build times: over the warehouse the pipeline loaded, and over synthetic data.
 
-The synthetic benchmark is `pipelines.bench.models.bench_models` (generated raw tables of a
+The synthetic benchmark is `bench.models.bench_models` (generated raw tables of a
 chosen size) and `bench_nightly` (one new day on top of a history); this module only runs
 them, or `build_database` on a loaded warehouse, inside a worker process.
 """
@@ -53,7 +53,7 @@ def time_synthetic_models(payload: dict[str, Any]) -> dict[str, Any]:
     Returns:
         `bench_models`' figures (generate, build and check seconds, mart row counts).
     """
-    from pipelines.bench.models import bench_models
+    from bench.models import bench_models
 
     figures = bench_models(int(payload["status_logs"]), int(payload["dispatches"]))
     log.info("models over %s status logs: %s", payload["status_logs"], figures)
@@ -69,7 +69,7 @@ def time_nightly_models(payload: dict[str, Any]) -> dict[str, Any]:
     Returns:
         `bench_nightly`'s figures.
     """
-    from pipelines.bench.models import bench_nightly
+    from bench.models import bench_nightly
 
     figures = bench_nightly(int(payload["history_days"]), int(payload["evses"]))
     log.info("nightly models on %s days: %s", payload["history_days"], figures)

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from pipelines.bench.sizes import SIMULATOR_START
+from bench.sizes import SIMULATOR_START
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@
   loaded warehouse.
 - scaling: a backfill of a small and a large fleet, for peak RSS.
 - models: `bench_models` at the reference and the large size; the lake against the file
-  (`pipelines.bench.lake`) at the reference size (not in `--quick`).
+  (`bench.lake`) at the reference size (not in `--quick`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.bench.baseline import BASELINE_RESOURCES
-from pipelines.bench.ceiling import render_status_pages
-from pipelines.bench.child import ChildFailed, run_child
-from pipelines.bench.fleet import Fleet
-from pipelines.bench.records import run_record
-from pipelines.bench.sizes import BenchSizes
-from pipelines.bench.truth import RunWindow
+from bench.baseline import BASELINE_RESOURCES
+from bench.ceiling import render_status_pages
+from bench.child import ChildFailed, run_child
+from bench.fleet import Fleet
+from bench.records import run_record
+from bench.sizes import BenchSizes
+from bench.truth import RunWindow
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[st
             f"nightly on {days} d",
             lambda label: _models_record(label, "models_nightly", nightly),  # noqa: B023
         )
-    # the lake against the file at the reference size (pipelines.bench.lake); not in --quick:
+    # the lake against the file at the reference size (bench.lake); not in --quick:
     # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
     if not sizes.quick:
         lake = {

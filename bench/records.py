@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.bench.child import ChildResult
+from bench.child import ChildResult
 
 
 def run_record(

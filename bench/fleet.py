@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.bench.child import PROJECT_ROOT, run_child
-from pipelines.bench.records import run_record
-from pipelines.bench.simulator_process import SimulatorProcess
-from pipelines.bench.sizes import SIMULATOR_START
-from pipelines.bench.truth import GroundTruth, RunWindow
+from bench.child import PROJECT_ROOT, run_child
+from bench.records import run_record
+from bench.simulator_process import SimulatorProcess
+from bench.sizes import SIMULATOR_START
+from bench.truth import GroundTruth, RunWindow
 from pipelines.evenergy.parsing import format_timestamp, parse_duration, parse_timestamp
 from pipelines.simulator import SimulatorConfig
 

@@ -77,7 +77,7 @@ def run_baseline(payload: dict[str, Any]) -> dict[str, Any]:
         payload: `pipelines_dir`, `database` and `source_args` (as for the project's run).
 
     Returns:
-        The same fields as `pipelines.bench.ours.run_ours`.
+        The same fields as `bench.ours.run_ours`.
     """
     args = payload["source_args"]
     budget = RequestBudget()

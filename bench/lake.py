@@ -1,13 +1,13 @@
 """The lake against the file: model build and a typical analyst query, as ratios, in one run.
 
-Generates the synthetic raw tables of `pipelines.bench.models` into a DuckDB file, copies them
+Generates the synthetic raw tables of `bench.models` into a DuckDB file, copies them
 into a DuckLake (a SQLite catalog and Parquet files in a temporary directory), then builds the
 models on each (a full refresh: `dbt build`, models and tests; on the lake also the publish)
 and runs daily compliance by make (`ANALYST_QUERY`) on each: on the file's working warehouse,
 on the lake's published views. `lake / file` > 1 means the lake is slower.
 
-`python -m pipelines.bench.lake [--status-logs N --dispatches N --evses N]` runs it alone;
-`make bench` runs it as the `lake_vs_file` scenario (`pipelines.bench.scenarios`).
+`python -m bench.lake [--status-logs N --dispatches N --evses N]` runs it alone;
+`make bench` runs it as the `lake_vs_file` scenario (`bench.scenarios`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
+from bench.models import MEMORY_LIMIT, _generate
 from pipelines import lake
-from pipelines.bench.models import MEMORY_LIMIT, _generate
 from pipelines.lake_models import publish
 from pipelines.models import build_database
 from pipelines.warehouse import RAW_SCHEMA
@@ -81,7 +81,7 @@ def bench_lake(
 
 
 def time_lake_vs_file(payload: dict[str, Any]) -> dict[str, Any]:
-    """The bench worker's entry (`pipelines.bench.worker.RUNNERS["lake_vs_file"]`)."""
+    """The bench worker's entry (`bench.worker.RUNNERS["lake_vs_file"]`)."""
     return bench_lake(
         int(payload["status_logs"]), int(payload["dispatches"]), int(payload.get("evses", 500))
     )
@@ -147,8 +147,8 @@ def _lake_settings(directory: Path) -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m pipelines.bench.lake`: run the comparison once and log its figures."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench.lake", description=__doc__)
+    """`python -m bench.lake`: run the comparison once and log its figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.lake", description=__doc__)
     parser.add_argument("--status-logs", type=int, default=1_000_000)
     parser.add_argument("--dispatches", type=int, default=50_000)
     parser.add_argument("--evses", type=int, default=500)

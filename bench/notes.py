@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.bench.baseline import BASELINE_RESOURCES
-from pipelines.bench.truth import MINIMUM_DEFINITION
+from bench.baseline import BASELINE_RESOURCES
+from bench.truth import MINIMUM_DEFINITION
 
 Scenarios = dict[str, dict[str, Any]]
 

@@ -12,7 +12,7 @@ the state bytes each load writes as the fleet grows.
   `_evenergy_partitions` rows plus dlt's `_dlt_pipeline_state` row), beside what the state
   kept in dlt's source state (the shape before the table) writes for the same load.
 
-`python -m pipelines.bench.growth [--evses N] [--days D]` runs both alone.
+`python -m bench.growth [--evses N] [--days D]` runs both alone.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import Any
 import dlt
 import requests
 
-from pipelines.bench.child import run_child
-from pipelines.bench.fleet import Fleet
-from pipelines.bench.truth import RunWindow
+from bench.child import run_child
+from bench.fleet import Fleet
+from bench.truth import RunWindow
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy.state import (
     KEY,
@@ -266,7 +266,7 @@ def _one(resource: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the growth fleet and the state-bytes measurement; print JSON."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.bench.growth")
+    parser = argparse.ArgumentParser(prog="python -m bench.growth")
     parser.add_argument("--evses", type=int, default=10_000)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--state-evses", default="1000,10000,100000")
