@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -29,6 +28,7 @@ from bench.models import MEMORY_LIMIT, _generate
 from pipelines import lake
 from pipelines.lake_models import publish
 from pipelines.models import build_database
+from pipelines.project import environment
 from pipelines.warehouse import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -134,16 +134,8 @@ def _lake_settings(directory: Path) -> Iterator[None]:
         "DESTINATION__DUCKLAKE__CREDENTIALS__CATALOG": f"sqlite:///{directory / 'catalog.sqlite'}",
         "DESTINATION__DUCKLAKE__CREDENTIALS__STORAGE__BUCKET_URL": str(directory / "data"),
     }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with environment(settings):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def main(argv: list[str] | None = None) -> None:

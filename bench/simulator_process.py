@@ -15,12 +15,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import requests
 
 from bench.sizes import SIMULATOR_START
+from pipelines.simulator.http.server import Serving
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ READY_TIMEOUT_SECONDS = 60.0
 WARM_UP_TIMEOUT_SECONDS = 300.0
 
 
-class SimulatorProcess:
+class SimulatorProcess(Serving):
     """A simulator subprocess on a free loopback port, with the rate limit lifted."""
 
     def __init__(self, evses: int, days: float, seed: int, log_path: Path) -> None:
@@ -164,19 +164,6 @@ class SimulatorProcess:
             timeout=WARM_UP_TIMEOUT_SECONDS,
         )
         answer.raise_for_status()
-
-    def __enter__(self) -> SimulatorProcess:
-        """Start on entering a `with` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop on leaving a `with` block."""
-        self.stop()
 
 
 def _free_port() -> int:

@@ -30,7 +30,7 @@ from pipelines.evenergy.budget import RequestBudget
 from pipelines.evenergy.extraction import ProgressCallback
 from pipelines.evenergy.report import ExtractionReport
 from pipelines.evenergy.state import PARTITIONS_TABLE, PartitionStore, read_store
-from pipelines.project import project_dir
+from pipelines.project import environment, project_dir
 from pipelines.warehouse import check_schema, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -333,16 +333,8 @@ def _ensure_tables(pipeline: dlt.Pipeline) -> None:
 def _fixed_settings() -> Iterator[None]:
     """`FIXED_SETTINGS` in force (as environment variables, dlt's first provider) for the
     duration of a run, whatever `.dlt/` or the environment say."""
-    saved = {name: os.environ.get(name) for name in FIXED_SETTINGS}
-    os.environ.update(FIXED_SETTINGS)
-    try:
+    with environment(FIXED_SETTINGS):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _timed(step: Any) -> float:

@@ -9,6 +9,8 @@ command line points dlt at the checkout's own `.dlt/` before anything reads a se
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from dlt.common.configuration.container import Container
@@ -29,3 +31,19 @@ def use_project_settings() -> Path:
 def project_dir() -> Path:
     """The folder whose `.dlt/` holds the settings (see `use_project_settings`)."""
     return Path(os.environ.get(PROJECT_DIR_VARIABLE, str(PROJECT_DIR))).resolve()
+
+
+@contextmanager
+def environment(settings: Mapping[str, str]) -> Iterator[None]:
+    """`settings` as environment variables (dlt's first config provider) inside the block;
+    each variable as it was before afterwards."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from types import FrameType, TracebackType
+from typing import Self
 
 from pipelines.simulator.config import SimulatorConfig
 from pipelines.simulator.http.auth import TokenStore
@@ -29,7 +30,33 @@ class _HttpServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class SimulatorServer:
+class Serving:
+    """A server a ``with`` block starts and stops: subclasses define ``start`` (returning
+    self) and ``stop``. Shared by the in-process server and the bench's server process."""
+
+    def start(self) -> Self:
+        """Start serving; returns self."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop serving."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Start on entering a ``with`` block."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop on leaving a ``with`` block."""
+        self.stop()
+
+
+class SimulatorServer(Serving):
     """The simulated ev.energy API, served in a background thread.
 
     Binds its socket on construction (``port=0`` picks a free port), so ``base_url`` is known
@@ -147,19 +174,6 @@ class SimulatorServer:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
-
-    def __enter__(self) -> SimulatorServer:
-        """Start on entering a ``with`` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop on leaving a ``with`` block."""
-        self.stop()
 
 
 def serve(
