@@ -61,14 +61,18 @@ def _load(pipeline: dlt.Pipeline, rows: pa.Table | None) -> None:
     pipeline.run(partitions(), loader_file_format="parquet")
 
 
-def test_the_warehouse_gives_back_what_was_written(tmp_path: Path) -> None:
-    database = tmp_path / "state.duckdb"
-    pipeline = dlt.pipeline(
+def _pipeline(database: Path, working_dir: Path) -> dlt.Pipeline:
+    return dlt.pipeline(
         "state_test",
         destination=dlt.destinations.duckdb(str(database)),
         dataset_name="evenergy",
-        pipelines_dir=str(tmp_path / "dlt"),
+        pipelines_dir=str(working_dir),
     )
+
+
+def test_the_warehouse_gives_back_what_was_written(tmp_path: Path) -> None:
+    database = tmp_path / "state.duckdb"
+    pipeline = _pipeline(database, tmp_path / "dlt")
     store = _fleet(3)
     full = store.touch("status_logs", "evse0")
     full.gaps_known, full.hold, full.interval_seconds = True, T0, 300.0
@@ -127,12 +131,7 @@ def test_rows_of_a_package_that_never_completed_are_not_state(tmp_path: Path, mo
     landed: only completed loads' rows are read back."""
     monkeypatch.setenv("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     database = tmp_path / "state.duckdb"
-    pipeline = dlt.pipeline(
-        "state_test",
-        destination=dlt.destinations.duckdb(str(database)),
-        dataset_name="evenergy",
-        pipelines_dir=str(tmp_path / "dlt"),
-    )
+    pipeline = _pipeline(database, tmp_path / "dlt")
     store = _fleet(2)
     store.touch("status_logs", "evse0")
     store.touch("status_logs", "evse1")
