@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines import transform
 from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.models import DEFAULT_PARAMS, build_database, lookback
+from pipelines.project import environment
 from pipelines.transform import invoke, work_dir
 
 logger = logging.getLogger(__name__)
@@ -355,12 +355,9 @@ def _build(path: Path, *, full_refresh: bool, memory_limit: str | None = None) -
     # CPU seconds (of every DuckDB thread) next to wall seconds, as a shared machine inflates
     # the latter
     cpu = time.process_time()
-    capped = transform.MODELS_MEMORY_LIMIT
-    transform.MODELS_MEMORY_LIMIT = memory_limit or capped
-    try:
+    limit = {"DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT": memory_limit} if memory_limit else {}
+    with environment(limit):
         build = build_database(path, full_refresh=full_refresh)
-    finally:
-        transform.MODELS_MEMORY_LIMIT = capped
     return {
         "build_seconds": round(build.seconds, 2),
         "build_cpu_seconds": round(time.process_time() - cpu, 2),

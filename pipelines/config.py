@@ -160,6 +160,10 @@ class DuckDbSettings(BaseConfiguration):
     memory_limit: str = "128MB"
     """DuckDB's memory cap for the load and the publish (it spills beside the warehouse past
     it). 128MB fits the smallest machine we support (1 GB)."""
+    models_memory_limit: str = "2GB"
+    """DuckDB's memory cap while dbt builds the models (joins and sorts spill past it). A full
+    refresh of a year of 500 EVSEs needs more than 2GB (sql/README.md, evse_reporting_health);
+    a build that runs out says to raise this."""
     credentials: str | None = None
     """The DuckDB file; default warehouse.duckdb in the project folder (relative paths are
     relative to it)."""

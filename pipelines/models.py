@@ -152,6 +152,11 @@ def build_database(
     broken = [n for n in models if n.status == "error"]
     if broken:
         lines = "; ".join(f"{n.name}: {n.message}" for n in broken)
+        if any("Out of Memory" in n.message for n in broken):
+            lines += (
+                f" (raise [destination.duckdb] models_memory_limit, now "
+                f"{transform.models_memory_limit()}: DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT)"
+            )
         raise ModelBuildError(f"{len(broken)} model(s) failed to build: {lines}")
     tests = [n for n in run.nodes if n.resource_type == "test"]
     failed = [n for n in tests if n.status in ("fail", "error")]

@@ -111,7 +111,12 @@ def work_dir(database: Warehouse) -> Path:
     return database.resolve().parent / f".{database.name}.dbt"
 
 
-MODELS_MEMORY_LIMIT = "2GB"
+def models_memory_limit() -> str:
+    """`[destination.duckdb] models_memory_limit`: DuckDB's cap while dbt builds (a full
+    refresh over 20M status logs peaked at 7.3 GB uncapped; capped, it spills instead)."""
+    from pipelines.config import DuckDbSettings, load
+
+    return load(DuckDbSettings).models_memory_limit
 
 
 def dbt_args(database: Warehouse, *command: str) -> list[str]:
@@ -132,7 +137,7 @@ def dbt_args(database: Warehouse, *command: str) -> list[str]:
     if isinstance(database, Lake):  # the lake's build schemas (pipelines.lake_models)
         from pipelines.lake_models import dbt_output
 
-        output = dbt_output(database, {"memory_limit": MODELS_MEMORY_LIMIT})
+        output = dbt_output(database, {"memory_limit": models_memory_limit()})
     else:
         output = {
             "type": "duckdb",
@@ -140,9 +145,7 @@ def dbt_args(database: Warehouse, *command: str) -> list[str]:
             "schema": SCHEMA,
             # DuckDB parallelizes each query itself; one dbt thread keeps one writer
             "threads": 1,
-            # DuckDB's default is 80 % of RAM: a full refresh over 20M status logs
-            # peaked at 7.3 GB uncapped; capped, its joins and sorts spill instead
-            "settings": {"memory_limit": MODELS_MEMORY_LIMIT},
+            "settings": {"memory_limit": models_memory_limit()},
         }
     profile = {PROFILE: {"target": "warehouse", "outputs": {"warehouse": output}}}
     profile_file = work / "profiles.yml"

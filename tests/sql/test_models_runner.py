@@ -169,3 +169,9 @@ def test_an_incremental_build_tests_every_row_it_loaded_however_old(built):
         "accepted_values_stg_dispatcher_logs_device_type__EVSE__VEHICLE": 1,
         "source_not_null_evenergy_status_logs_sampled_at": 1,
     }
+
+
+def test_a_build_out_of_memory_names_the_setting_to_raise(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT", "1MB")
+    with pytest.raises(ModelBuildError, match=r"models_memory_limit, now 1MB"):
+        build_database(tmp_path / "warehouse.duckdb")
