@@ -309,12 +309,18 @@ def connect(lake: Lake | None = None, read_only: bool = True) -> duckdb.DuckDBPy
     """A DuckDB connection with the lake attached and current (for readers, tests and the
     dbt side): `evenergy.<table>` reads the lake's last committed snapshot."""
     lake = lake or resolve_lake()
+    return attached(lake.attach_sql(read_only=read_only), lake.name)
+
+
+def attached(attach_sql: str, name: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that ran `attach_sql` (`Lake.attach_sql`) and uses catalog `name`:
+    what `connect` does, from plain strings (a process of its own can be handed them)."""
     conn = duckdb.connect()
     try:
         for key, value in offline_settings().items():
             conn.execute(f"set {key} = ?", [value])
-        conn.execute(lake.attach_sql(read_only=read_only))
-        conn.execute(f'use "{lake.name}"')
+        conn.execute(attach_sql)
+        conn.execute(f'use "{name}"')
     except Exception:
         conn.close()
         raise

@@ -1,9 +1,9 @@
-"""A reader of the lake's published models in a thread of its own (its own DuckDB instance
-and connection): what it saw, query by query, while something else ran."""
+"""A reader of the lake's published models in a process of its own (as an analyst's session
+on another machine would be): what it saw, query by query, while something else ran."""
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,24 +45,36 @@ def _fingerprint(conn: Any, schema: str) -> Fingerprint:
 
 @contextmanager
 def reading(the_lake: lake.Lake, schema: str = "analytics") -> Iterator[Callable[[], list[Any]]]:
-    """Fingerprint `schema` in a loop until the block ends; yields a function returning the
-    fingerprints seen (an error of the reader's is one of them, as its text)."""
+    """Fingerprint `schema` in a loop, in another process, from before the block starts until
+    it ends; yields a function returning the fingerprints seen (an error of the reader's is
+    one of them, as its text)."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter, no inherited DuckDB
+    stop = context.Event()
+    results: Any = context.Queue()
+    attach = (the_lake.attach_sql(read_only=True), the_lake.name)  # a Lake does not pickle
+    reader = context.Process(target=_read_until, args=(attach, schema, stop, results))
+    reader.start()
+    assert results.get(timeout=120) == READY, "the reader did not start"
     seen: list[Any] = []
-    stop = threading.Event()
-
-    def loop() -> None:
-        with lake.connect(the_lake, read_only=True) as conn:
-            while not stop.is_set():
-                try:
-                    seen.append(fingerprint(conn, schema))
-                except Exception as error:  # the test asserts there is none
-                    seen.append(f"reader failed: {error}")
-                stop.wait(0.05)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
     try:
         yield lambda: seen
     finally:
         stop.set()
-        thread.join(timeout=60)
+        while (item := results.get(timeout=120)) != DONE:
+            seen.append(item)
+        reader.join(timeout=60)
+
+
+READY, DONE = "reader ready", "reader done"
+
+
+def _read_until(attach: tuple[str, str], schema: str, stop: Any, results: Any) -> None:
+    with lake.attached(*attach) as conn:
+        results.put(READY)
+        while not stop.is_set():
+            try:
+                results.put(fingerprint(conn, schema))
+            except Exception as error:  # the test asserts there is none
+                results.put(f"reader failed: {error}")
+            stop.wait(0.05)
+    results.put(DONE)
