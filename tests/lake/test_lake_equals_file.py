@@ -1,9 +1,9 @@
 """The lake holds what the DuckDB file holds, row for row, from the same simulator: after a
 first run, an incremental run that brings late uploads, and a run with nothing new; with a
-SQLite catalog and with a Postgres catalog. With the SQLite catalog the models are built and
-compared too (dbt's SQL does not depend on the catalog; two builds a stage cost ~40 s): a
-reader during each lake build sees the models as before or as published, never a mix, and a
-build that then fails its tests stays unseen."""
+SQLite catalog and with a Postgres catalog. With the Postgres catalog (the shared warehouse
+the issue is about) the models are built and compared too (dbt's SQL does not depend on the
+catalog; two builds a stage cost ~40 s): a reader during each lake build sees the models as
+before or as published, never a mix, and a build that then fails its tests stays unseen."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_lake_equals_the_file_after_first_incremental_and_noop_runs(
 ):
     file_side = Harness(simulator, tmp_path / "file")
     lake_side = LakeHarness(simulator, tmp_path / "lake", catalog)
-    with_models = catalog.startswith("sqlite")
+    with_models = catalog.startswith("postgres")
     first = _moment_with_late_rows(file_side, GAP)
     late = _late_rows(file_side, first, first + GAP)
     simulator.clock.set(first)
