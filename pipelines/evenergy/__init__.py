@@ -166,6 +166,8 @@ def _resource(run: Extraction, endpoint: Endpoint) -> DltResource:
     merge of one run's deduplicated rows, and the reader the endpoint names."""
 
     def rows() -> Iterator[pa.Table]:
+        selected = set(dlt.current.source().selected_resources)
+        run.share(e.name for e in ENDPOINTS if e.partition_column and e.name in selected)
         with run.tracking(endpoint.name):
             yield from _READERS[endpoint.reader](run, endpoint)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ class Extraction:
         self.started_at = datetime.now(UTC)
         self._log_progress: dict[str, _LogProgress] = {}
         self._batch_started = 0
+        self._batch_labels: Counter[str] = Counter()  # requests per label at the batch's start
+        self._sharing: frozenset[str] = frozenset()  # resources that share a batch (`share`)
         self._finished: set[str] = set()  # resources of the package under way that ended
         self.more = False  # the last batch stopped at its quota: another batch goes on
         self._fleet_loaded = False
@@ -194,9 +197,9 @@ class Extraction:
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # its backlog may hold rows this package has
 
-        results = map_bounded(fetch, self._within_batch(reads), self.settings.concurrency)
+        results = map_bounded(fetch, self._within_batch(reads, name), self.settings.concurrency)
         yield from self._batched(name, results, save)
-        while not self._batch_over():
+        while not self._batch_over(name):
             windows = [
                 found
                 for key in evse_ids
@@ -235,7 +238,8 @@ class Extraction:
             if result.bad_rows or (not result.complete and not result.more):
                 progress.skip.add(result.key)  # read again next run, not twice in one package
 
-        results = map_bounded(fetch, self._within_batch(windows), self.settings.concurrency)
+        within = self._within_batch(windows, endpoint.spec.name)
+        results = map_bounded(fetch, within, self.settings.concurrency)
         yield from self._batched(
             endpoint.spec.name, results, save, record=self.report.record_window
         )
@@ -246,26 +250,58 @@ class Extraction:
         # no density measured (a backlog kept by an older version): a page an hour
         return window(key, partition, pages, page_size, fallback_rows_per_hour=page_size)
 
+    def share(self, resources: Iterable[str]) -> None:
+        """The resources that read per partition in this run: each load package's requests
+        are shared between them (see `_allowance`)."""
+        with self._lock:
+            self._sharing = frozenset(resources)
+
     def begin_batch(self) -> None:
         """Start a new load package: its requests are counted from here."""
         self._batch_started = self.client.budget.requests_made
+        self._batch_labels = Counter(self.client.budget.requests_by_label)
         self.more = False
         self._finished = set()
 
-    def _batch_over(self) -> bool:
-        """The run stopped, or this batch spent its requests (the next batch goes on)."""
+    def _batch_over(self, resource: str | None = None) -> bool:
+        """The run stopped, or this batch spent its requests, or `resource` its share of
+        them (the next batch goes on)."""
         if self.client.budget.stop_reason is not None:
             return True
         quota = self.settings.batch_requests
-        if quota is not None and self.client.budget.requests_made - self._batch_started >= quota:
+        if quota is None:
+            return False
+        spent = self.client.budget.requests_made - self._batch_started
+        if spent >= quota or (
+            resource is not None and self._spent(resource) >= self._allowance(resource, quota)
+        ):
             self.more = True
             return True
         return False
 
-    def _within_batch(self, items: Iterable[T]) -> Iterator[T]:
-        """`items` until the batch is over; the rest wait for the next batch."""
+    def _spent(self, resource: str) -> int:
+        """Requests `resource` made in this batch."""
+        return self.client.budget.requests_by_label[resource] - self._batch_labels[resource]
+
+    def _allowance(self, resource: str, quota: int) -> float:
+        """The requests `resource` may make in this batch: what the batch has left beyond the
+        spending of the resources still reading, shared evenly between them. Without it the
+        first endpoint with a backlog (status logs) spent every batch of a large fleet, and
+        command and dispatcher logs waited for its whole backfill (seen at 10,000 EVSEs:
+        command logs read in none of the first 40 packages)."""
+        with self._lock:
+            if resource not in self._sharing:
+                return quota
+            reading = self._sharing - self._finished
+        spent = self.client.budget.requests_made - self._batch_started
+        others = spent - sum(self._spent(name) for name in reading)
+        return max(1.0, (quota - others) / max(1, len(reading)))
+
+    def _within_batch(self, items: Iterable[T], resource: str | None = None) -> Iterator[T]:
+        """`items` until the batch (or `resource`'s share of it) is over; the rest wait for
+        the next batch."""
         for item in items:
-            if self._batch_over():
+            if self._batch_over(resource):
                 return
             yield item
 
@@ -325,7 +361,10 @@ class Extraction:
             if self._plan_loaded:
                 return []
             self._plan_loaded = True
-            return plan.tables
+            # handed to dlt once: the run keeps only the queue (a large fleet's sub-session
+            # rows would otherwise stay in memory through every later load package)
+            tables, plan.tables = plan.tables, []
+            return tables
 
     def dispatcher_logs(self, state: MutableMapping[str, Any]) -> Iterator[pa.Table]:
         """Read the dispatcher logs of every queued sub-session from its own cursor (the ones
@@ -356,7 +395,8 @@ class Extraction:
                 item = by_key[result.key]
                 planner.done(item, result.cursor, self.started_at, finished=not result.bad_rows)
 
-        results = map_bounded(fetch, self._within_batch(work), self.settings.concurrency)
+        within = self._within_batch(work, DISPATCHER_LOGS.name)
+        results = map_bounded(fetch, within, self.settings.concurrency)
         yield from self._batched(DISPATCHER_LOGS.name, results, save)
 
     def _batched(
