@@ -2,8 +2,9 @@
 
 The child is `python -m bench.worker '<json>'`, started from the project root (so
 `.dlt/config.toml` applies). It logs to stderr (passed through) and prints its result as one
-`RESULT_PREFIX` line on stdout. The parent reaps it with `os.wait4`, whose rusage gives the
-child's peak resident set size.
+`RESULT_PREFIX` line on stdout, with its own peak resident set size (`OWN_PEAK`, see
+`bench.rss`: the `ru_maxrss` that `os.wait4` gives includes this parent's size). The parent
+reaps it with `os.wait4`, whose rusage gives the child's CPU time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULT_PREFIX = "BENCH_RESULT "
+OWN_PEAK = "own_peak_rss_mb"  # the result's key for the worker's own peak RSS
 
 
 class ChildFailed(RuntimeError):
@@ -71,7 +73,7 @@ def run_child(kind: str, payload: dict[str, Any], cwd: Path | None = None) -> Ch
     if process.returncode != 0 or not lines:
         reason = result.get("error") or f"exited with {process.returncode}, no result"
         raise ChildFailed(f"{kind}: {reason}")
-    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    peak_mb = float(result.pop(OWN_PEAK))
     log.info("%s: done in %.1f s, peak RSS %.0f MB", kind, seconds, peak_mb)
     cpu = usage.ru_utime + usage.ru_stime
     return ChildResult(result, round(peak_mb, 1), round(seconds, 2), round(cpu, 2))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from bench.rss import peak_rss_mb
 from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.models import DEFAULT_PARAMS, build_database, lookback
 from pipelines.project import environment
@@ -238,7 +238,7 @@ def bench_models(
         "evses": n_evses,
         "generate_seconds": round(generate_seconds, 2),
         **timings,
-        "max_rss_megabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "max_rss_megabytes": peak_rss_mb(),
     }
 
 

@@ -12,8 +12,9 @@ Scenarios = dict[str, dict[str, Any]]
 DEFINITIONS = (
     MINIMUM_DEFINITION,
     "rows/s = rows extracted by the run (all its tables) / the run's wall seconds "
-    "(restore state + extract + normalize + load). Peak RSS = ru_maxrss of the run's own "
-    "process (os.wait4), interpreter and imports included.",
+    "(restore state + extract + normalize + load). Peak RSS = the high-water mark of the run's "
+    "own process (VmHWM), interpreter and imports included (not os.wait4's ru_maxrss, "
+    "which carries the parent's size across exec).",
     "Baselines: both runs are restricted to " + " + ".join(BASELINE_RESOURCES) + " and "
     "merge on the same primary keys into a fresh DuckDB file. 'ours' is the project's "
     "source (with_resources): Arrow pages, Parquet load files, `concurrency` parallel "

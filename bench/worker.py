@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench.child import RESULT_PREFIX
+from bench.child import OWN_PEAK, RESULT_PREFIX
 from bench.log_counts import counts, install_counters
+from bench.rss import peak_rss_mb
 
 RUNNERS = {
     "ours": "bench.ours:run_ours",
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         _emit({"error": f"{type(error).__name__}: {error}"})
         return 1
     result.update(counts())
-    _emit(result)
+    _emit({**result, OWN_PEAK: peak_rss_mb()})
     return 0
 
 
