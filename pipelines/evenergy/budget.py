@@ -45,6 +45,7 @@ class RequestBudget:
         self.requests_by_label: Counter[str] = Counter()
         self.rate_limited = 0  # 429 answers
         self.reserve_waits = 0  # waits at the reserve, which spare the 429s
+        self._announced_at: float | None = None  # the last "at the reserve" line (one a window)
 
     @property
     def stop_reason(self) -> Exception | None:
@@ -75,11 +76,23 @@ class RequestBudget:
                         )
                     )
             self.reserve_waits += 1
-            log.info("at the rate-limit reserve: waiting %.0f s for the window", wake - now)
+            self._announce_wait(now, wake)
             if self._stopped.wait(max(wake - now, 0.0)) and self._stop_reason is not None:
                 raise self._stop_reason
             with self._lock:
                 self._free_expired(self._clock())
+
+    def _announce_wait(self, now: float, wake: float) -> None:
+        """One line a window, not one per waiting worker and request (cron reads these)."""
+        if self._announced_at is not None and now - self._announced_at < self._window:
+            log.debug("at the rate-limit reserve: waiting %.1f s", wake - now)
+            return
+        self._announced_at = now
+        log.info(
+            "at the rate-limit reserve (%s left, reserve %d): waiting for the window to free "
+            "requests, first in %.0f s",
+            self.remaining, self.reserve, max(wake - now, 0.0),
+        )  # fmt: skip
 
     def _check_deadline(self) -> float:
         if self._stop_reason is not None:

@@ -1,5 +1,7 @@
 """The request budget: reserve, deadline, Retry-After."""
 
+import logging
+import threading
 import time
 
 import pytest
@@ -41,6 +43,29 @@ def test_at_the_reserve_the_run_waits_for_its_oldest_request_to_leave_the_window
     waited = time.monotonic() - started
     assert 0.3 <= waited < 5
     assert budget.requests_made == 4
+
+
+def test_workers_waiting_at_the_reserve_log_one_line_a_window_not_one_each(caplog):
+    """Every worker waiting for every request made cron's log a wall of identical lines."""
+    budget = RequestBudget(reserve=1, max_duration_seconds=30, window_seconds=0.5)
+    budget.observe({"X-RateLimit-Limit": "4", "X-RateLimit-Remaining": "4"})
+
+    def request() -> None:
+        budget.acquire("a")
+        budget.release()
+
+    with caplog.at_level(logging.INFO, logger="pipelines.evenergy.budget"):
+        for _ in range(3):
+            request()
+        workers = [threading.Thread(target=request) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert budget.reserve_waits >= 6
+    assert 1 <= len(lines) <= 3, lines  # the 6 requests span about 2 windows
+    assert lines[0].startswith("at the rate-limit reserve")
 
 
 def test_deadline_stops_requests():
