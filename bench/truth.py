@@ -91,14 +91,17 @@ class GroundTruth:
         wanted = set(tables)
         return {k: v for k, v in counts.items() if not wanted or k in wanted}
 
-    def visible_status_rows(self, now: datetime) -> int:
-        """Status logs the API shows at `now`, all EVSEs."""
+    def visible_rows(self, now: datetime) -> dict[str, int]:
+        """Status and command logs the API shows at `now`, all EVSEs: what a warehouse that
+        has caught up holds (its tables are unique on their keys)."""
         now_us = to_us(now)
-        return sum(
-            _new_status_rows(self.world.history(s).status, None, now_us, 0)
-            for s in self.world.specs
-            if s.joined_us <= now_us
-        )
+        histories = [self.world.history(s) for s in self.world.specs if s.joined_us <= now_us]
+        return {
+            "status_logs": sum(_new_status_rows(h.status, None, now_us, 0) for h in histories),
+            "evse_command_logs": sum(
+                _new_in_sorted(h.command_logged, None, now_us) for h in histories
+            ),
+        }
 
     def _sub_sessions(self, previous_us: int | None, now_us: int) -> tuple[int, int]:
         """Pages of the two sub-session listings, and the dispatcher-log partitions."""
