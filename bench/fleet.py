@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.child import PROJECT_ROOT, run_child
+from bench.process import PROJECT_ROOT, run_child
 from bench.records import run_record
 from bench.simulator_process import SimulatorProcess
 from bench.sizes import SIMULATOR_START

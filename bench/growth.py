@@ -33,8 +33,8 @@ from typing import Any
 import dlt
 import requests
 
-from bench.child import run_child
 from bench.fleet import Fleet
+from bench.process import run_child
 from bench.truth import RunWindow
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy.state import (

@@ -81,7 +81,7 @@ def bench_lake(
 
 
 def time_lake_vs_file(payload: dict[str, Any]) -> dict[str, Any]:
-    """The bench worker's entry (`bench.worker.RUNNERS["lake_vs_file"]`)."""
+    """The bench worker's entry (`bench.process.RUNNERS["lake_vs_file"]`)."""
     return bench_lake(
         int(payload["status_logs"]), int(payload["dispatches"]), int(payload.get("evses", 500))
     )

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from bench.rss import peak_rss_mb
+from bench.process import peak_rss_mb
 from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.models import DEFAULT_PARAMS, build_database, lookback
 from pipelines.project import environment

@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Any
 
-from bench.rss import PhasePeaks
+from bench.process import PhasePeaks
 from pipelines.evenergy_pipeline import load_evenergy, make_pipeline
 
 log = logging.getLogger(__name__)

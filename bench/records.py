@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.child import ChildResult
+from bench.process import ChildResult
 
 
 def run_record(

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bench.child import PROJECT_ROOT
+from bench.process import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline import BASELINE_RESOURCES
-from bench.machine import describe_machine
 from bench.notes import notes
+from bench.process import describe_machine
 from bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
 from bench.sizes import BenchSizes
 from bench.targets import evaluate_targets

@@ -20,8 +20,8 @@ from typing import Any
 
 from bench.baseline import BASELINE_RESOURCES
 from bench.ceiling import render_status_pages
-from bench.child import ChildFailed, run_child
 from bench.fleet import Fleet
+from bench.process import ChildFailed, run_child
 from bench.records import run_record
 from bench.sizes import BenchSizes
 from bench.truth import RunWindow
