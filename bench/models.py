@@ -8,6 +8,9 @@ load), as the loader's lookback makes them. Then times the dbt build (models and
 ``bench_models`` a full build at a given size, ``bench_nightly`` the nightly incremental
 build of one new day on top of a given history.
 
+``time_synthetic_models`` and ``time_nightly_models`` run them inside a worker process
+(``bench.process.RUNNERS``).
+
 ``python -m bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
 """
 
@@ -387,6 +390,34 @@ def _generate(
         "generated %d status logs, %d dispatches in %.1f s", n_status_logs, n_dispatches, seconds
     )
     return seconds
+
+
+def time_synthetic_models(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run `bench_models` at the requested size.
+
+    Args:
+        payload: `status_logs` and `dispatches`.
+
+    Returns:
+        `bench_models`' figures (generate, build and check seconds, mart row counts).
+    """
+    figures = bench_models(int(payload["status_logs"]), int(payload["dispatches"]))
+    logger.info("models over %s status logs: %s", payload["status_logs"], figures)
+    return dict(figures)
+
+
+def time_nightly_models(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run `bench_nightly`: one new day on top of `history_days` days of `evses` chargers.
+
+    Args:
+        payload: `history_days` and `evses`.
+
+    Returns:
+        `bench_nightly`'s figures.
+    """
+    figures = bench_nightly(int(payload["history_days"]), int(payload["evses"]))
+    logger.info("nightly models on %s days: %s", payload["history_days"], figures)
+    return dict(figures)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.baseline import BASELINE_RESOURCES
+from bench.pipeline_runs import BASELINE_RESOURCES
 from bench.truth import MINIMUM_DEFINITION
 
 Scenarios = dict[str, dict[str, Any]]

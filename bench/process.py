@@ -239,14 +239,14 @@ def _version(package: str) -> str:
 
 
 RUNNERS = {
-    "ours": "bench.ours:run_ours",
-    "baseline_dlt": "bench.baseline:run_baseline",
-    "read_json": "bench.ceiling:time_read_json",
-    "models_loaded": "bench.model_runs:time_loaded_models",
-    "models_synthetic": "bench.model_runs:time_synthetic_models",
-    "pad_history": "bench.history:pad_history",
-    "report": "bench.report_timing:time_report_worker",
-    "models_nightly": "bench.model_runs:time_nightly_models",
+    "ours": "bench.pipeline_runs:run_ours",
+    "baseline_dlt": "bench.pipeline_runs:run_baseline",
+    "read_json": "bench.pipeline_runs:time_read_json",
+    "models_loaded": "bench.pipeline_runs:time_loaded_models",
+    "models_synthetic": "bench.models:time_synthetic_models",
+    "pad_history": "bench.pipeline_runs:pad_history",
+    "report": "bench.pipeline_runs:time_report_worker",
+    "models_nightly": "bench.models:time_nightly_models",
     "lake_vs_file": "bench.lake:time_lake_vs_file",
 }
 

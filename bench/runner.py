@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.baseline import BASELINE_RESOURCES
 from bench.notes import notes
+from bench.pipeline_runs import BASELINE_RESOURCES
 from bench.process import describe_machine
 from bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
 from bench.sizes import BenchSizes

@@ -18,9 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.baseline import BASELINE_RESOURCES
-from bench.ceiling import render_status_pages
 from bench.fleet import Fleet
+from bench.pipeline_runs import BASELINE_RESOURCES, render_status_pages
 from bench.process import ChildFailed, run_child
 from bench.records import run_record
 from bench.sizes import BenchSizes
