@@ -247,7 +247,7 @@ RUNNERS = {
     "pad_history": "bench.pipeline_runs:pad_history",
     "report": "bench.pipeline_runs:time_report_worker",
     "models_nightly": "bench.models:time_nightly_models",
-    "lake_vs_file": "bench.lake:time_lake_vs_file",
+    "lake_vs_file": "bench.models:time_lake_vs_file",
 }
 
 

@@ -7,7 +7,7 @@
   loaded warehouse.
 - scaling: a backfill of a small and a large fleet, for peak RSS.
 - models: `bench_models` at the reference and the large size; the lake against the file
-  (`bench.lake`) at the reference size (not in `--quick`).
+  (`bench.models.bench_lake`) at the reference size (not in `--quick`).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[st
             f"nightly on {days} d",
             lambda label: _models_record(label, "models_nightly", nightly),  # noqa: B023
         )
-    # the lake against the file at the reference size (bench.lake); not in --quick:
+    # the lake against the file at the reference size (bench.models.bench_lake); not in --quick:
     # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
     if not sizes.quick:
         lake = {
