@@ -13,6 +13,10 @@ build of one new day on top of a given history.
 
 ``bench_lake`` compares the lake with the file on the same synthetic tables (``LAKE_DOC``).
 
+``model_scenarios`` are the models scenarios of a benchmark run, each measured in a child
+process: ``bench_models`` at the reference and the large size, the nightly build on a short
+and a long history, and the lake against the file at the reference size (not in ``--quick``).
+
 ``python -m bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size;
 ``python -m bench.models lake [--status-logs N --dispatches N --evses N]`` the lake against
 the file alone.
@@ -34,7 +38,8 @@ from typing import Any
 
 import duckdb
 
-from bench.process import peak_rss_mb
+from bench.process import guarded, models_record, peak_rss_mb
+from bench.sizes import BenchSizes
 from pipelines import lake
 from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.lake_models import publish
@@ -429,6 +434,53 @@ def time_nightly_models(payload: dict[str, Any]) -> dict[str, Any]:
     figures = bench_nightly(int(payload["history_days"]), int(payload["evses"]))
     logger.info("nightly models on %s days: %s", payload["history_days"], figures)
     return dict(figures)
+
+
+def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[str, dict[str, Any]]:
+    """`bench_models` at the reference size, then at the large size (unless `nightly_only`);
+    then the nightly incremental build of one new day on a short and on a long history."""
+    results: dict[str, dict[str, Any]] = {}
+    runs = () if nightly_only else (
+        ("models_reference", sizes.reference_status_logs, sizes.reference_dispatches),
+        ("models_synthetic", sizes.models_status_logs, sizes.models_dispatches),
+    )  # fmt: skip
+    for key, status_logs, dispatches in runs:
+        logger.info("models: %d status logs + %d dispatch attempts", status_logs, dispatches)
+        payload = {"status_logs": status_logs, "dispatches": dispatches}
+        results[key] = guarded(
+            f"{_short(status_logs)} + {_short(dispatches)}",
+            lambda label: models_record(label, "models_synthetic", payload),  # noqa: B023
+        )
+        results[key].update(payload)
+    for key, days in zip(("models_nightly_short", "models_nightly_long"),
+                         sizes.nightly_history_days, strict=True):  # fmt: skip
+        logger.info(
+            "models: nightly build of one day on %d days x %d EVSEs", days, sizes.nightly_evses
+        )
+        nightly = {"history_days": days, "evses": sizes.nightly_evses}
+        results[key] = guarded(
+            f"nightly on {days} d",
+            lambda label: models_record(label, "models_nightly", nightly),  # noqa: B023
+        )
+    # the lake against the file at the reference size (bench.models.bench_lake); not in --quick:
+    # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
+    if not sizes.quick:
+        lake_sizes = {
+            "status_logs": sizes.reference_status_logs,
+            "dispatches": sizes.reference_dispatches,
+        }
+        results["lake_vs_file"] = guarded(
+            "lake / file", lambda label: models_record(label, "lake_vs_file", lake_sizes)
+        )
+    return results
+
+
+def _short(count: int) -> str:
+    """1_000_000 -> '1M', 250_000 -> '250k'."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:g}{suffix}"
+    return str(count)
 
 
 def main() -> None:

@@ -191,6 +191,21 @@ def run_child(kind: str, payload: dict[str, Any], cwd: Path | None = None) -> Ch
     return ChildResult(result, round(peak_mb, 1), round(seconds, 2), round(cpu, 2))
 
 
+def guarded(label: str, measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """Run one measurement; a failure becomes the scenario's `error` and the run goes on."""
+    try:
+        return measure(label)
+    except ChildFailed as failure:
+        log.error("%s failed: %s", label, failure)
+        return {"label": label, "error": str(failure)}
+
+
+def models_record(label: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement of `kind` whose result is its record, with its label and peak RSS."""
+    child = run_child(kind, payload)
+    return {**child.result, "label": label, "peak_rss_mb": child.peak_rss_mb}
+
+
 def describe_machine() -> dict[str, Any]:
     """The machine and software the figures were measured on.
 

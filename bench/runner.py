@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.fleet import fleet_scenarios, scaling_scenarios
+from bench.models import model_scenarios
 from bench.notes import notes
 from bench.pipeline_runs import BASELINE_RESOURCES
 from bench.process import describe_machine
-from bench.scenarios import fleet_scenarios, model_scenarios, scaling_scenarios
 from bench.sizes import BenchSizes
 from bench.targets import evaluate_targets
 
