@@ -11,11 +11,10 @@ from typing import Any
 
 from bench.fleet import fleet_scenarios, scaling_scenarios
 from bench.models import model_scenarios
-from bench.notes import notes
 from bench.pipeline_runs import BASELINE_RESOURCES
 from bench.process import describe_machine
 from bench.sizes import BenchSizes
-from bench.targets import evaluate_targets
+from bench.table import evaluate_targets, notes
 
 Scenarios = dict[str, dict[str, Any]]
 
