@@ -42,9 +42,9 @@ from typing import Any
 
 import requests
 
+from bench.config import SIMULATOR_START, BenchSizes
 from bench.pipeline_runs import BASELINE_RESOURCES, render_status_pages
 from bench.process import PROJECT_ROOT, ChildResult, guarded, models_record, run_child
-from bench.sizes import SIMULATOR_START, BenchSizes
 from bench.truth import GroundTruth, RunWindow
 from pipelines.evenergy.parsing import format_timestamp, parse_duration, parse_timestamp
 from pipelines.simulator import SimulatorConfig

@@ -38,8 +38,8 @@ from typing import Any
 
 import duckdb
 
+from bench.config import BenchSizes
 from bench.process import guarded, models_record, peak_rss_mb
-from bench.sizes import BenchSizes
 from pipelines import lake
 from pipelines.evenergy.tables import raw_tables_ddl
 from pipelines.lake_models import publish
