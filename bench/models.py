@@ -462,7 +462,7 @@ def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[st
             f"nightly on {days} d",
             lambda label: models_record(label, "models_nightly", nightly),  # noqa: B023
         )
-    # the lake against the file at the reference size (bench.models.bench_lake); not in --quick:
+    # the lake against the file at the reference size (bench_lake); not in --quick:
     # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
     if not sizes.quick:
         lake_sizes = {
