@@ -4,19 +4,88 @@ model speed of the pipeline against the API simulator, in one command.
 Prints a table and writes it as JSON under `bench/results/` (a timestamped file and
 `latest.json`). `--quick` runs a smoke-sized benchmark; the size options override either.
 """
+# This module owns the command line and a whole benchmark run: every scenario, the machine,
+# the targets and the notes (`run_bench`), and where its results go (`write_results`). The
+# docstring above is the command's `--help`.
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
+import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from bench.results import RESULTS_DIR, write_results
-from bench.runner import ONLY, run_bench
-from bench.sizes import FULL, QUICK, BenchSizes
-from bench.table import render_table
+from bench.config import FULL, QUICK, BenchSizes
+from bench.fleet import fleet_scenarios, scaling_scenarios
+from bench.models import model_scenarios
+from bench.pipeline_runs import BASELINE_RESOURCES
+from bench.process import PROJECT_ROOT, describe_machine
+from bench.table import evaluate_targets, notes, render_table
+
+log = logging.getLogger(__name__)
+
+Scenarios = dict[str, dict[str, Any]]
+
+
+# the groups `--only` can pick: everything else is skipped
+ONLY = ("fleet", "scaling", "models", "models-nightly")
+
+
+def run_bench(sizes: BenchSizes, only: str | None = None) -> dict[str, Any]:
+    """Run every scenario at `sizes` (or the group `only`) and gather the results (JSON-ready).
+
+    Pipeline runs keep their warehouses in a temporary directory, removed at the end.
+    """
+    started_at = datetime.now(UTC)
+    began = time.monotonic()
+    load_at_start = os.getloadavg()
+    scenarios: Scenarios = {}
+    with tempfile.TemporaryDirectory(prefix="evenergy-bench-") as tmp:
+        if only in (None, "fleet"):
+            scenarios.update(fleet_scenarios(sizes, Path(tmp)))
+        if only in (None, "scaling"):
+            scenarios.update(scaling_scenarios(sizes, Path(tmp)))
+    if only in (None, "models", "models-nightly"):
+        scenarios.update(model_scenarios(sizes, nightly_only=only == "models-nightly"))
+    return {
+        "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "total_seconds": round(time.monotonic() - began, 1),
+        "sizes": sizes.to_dict(),
+        "only": only,
+        "machine": {
+            **describe_machine(),
+            "load_average_1m": {"start": load_at_start[0], "end": os.getloadavg()[0]},
+        },
+        "ratio_resources": list(BASELINE_RESOURCES),
+        "scenarios": scenarios,
+        "targets": evaluate_targets(scenarios),
+        "notes": notes(scenarios),
+    }
+
+
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
+
+
+def write_results(result: dict[str, Any], directory: Path = RESULTS_DIR) -> Path:
+    """Write `result` as `bench-<UTC timestamp>.json` and `latest.json` in `directory`.
+
+    Returns:
+        The timestamped file.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = str(result["started_at"]).replace(":", "").replace("-", "")
+    text = json.dumps(result, indent=2, sort_keys=False, default=str) + "\n"
+    path = directory / f"bench-{stamp}.json"
+    path.write_text(text)
+    (directory / "latest.json").write_text(text)
+    log.info("results written to %s and %s", path, directory / "latest.json")
+    return path
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

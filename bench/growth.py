@@ -35,8 +35,8 @@ import dlt
 import duckdb
 import requests
 
-from bench.child import run_child
 from bench.fleet import Fleet
+from bench.process import run_child
 from bench.truth import RunWindow
 from pipelines.evenergy.parsing import format_timestamp
 from pipelines.evenergy.state import (

@@ -8,7 +8,18 @@ load), as the loader's lookback makes them. Then times the dbt build (models and
 ``bench_models`` a full build at a given size, ``bench_nightly`` the nightly incremental
 build of one new day on top of a given history.
 
-``python -m bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size.
+``time_synthetic_models`` and ``time_nightly_models`` run them inside a worker process
+(``bench.process.RUNNERS``).
+
+``bench_lake`` compares the lake with the file on the same synthetic tables (``LAKE_DOC``).
+
+``model_scenarios`` are the models scenarios of a benchmark run, each measured in a child
+process: ``bench_models`` at the reference and the large size, the nightly build on a short
+and a long history, and the lake against the file at the reference size (not in ``--quick``).
+
+``python -m bench.models [N_STATUS_LOGS [N_DISPATCHES]]`` runs a small size;
+``python -m bench.models lake [--status-logs N --dispatches N --evses N]`` the lake against
+the file alone.
 """
 
 from __future__ import annotations
@@ -16,18 +27,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from bench.rss import peak_rss_mb
+from bench.config import BenchSizes
+from bench.process import guarded, models_record, peak_rss_mb
+from pipelines import lake
 from pipelines.evenergy.tables import raw_tables_ddl
+from pipelines.lake_models import publish
 from pipelines.models import DEFAULT_PARAMS, build_database, lookback
 from pipelines.project import environment
 from pipelines.transform import invoke, work_dir
+from pipelines.warehouse import RAW_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -389,6 +408,81 @@ def _generate(
     return seconds
 
 
+def time_synthetic_models(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run `bench_models` at the requested size.
+
+    Args:
+        payload: `status_logs` and `dispatches`.
+
+    Returns:
+        `bench_models`' figures (generate, build and check seconds, mart row counts).
+    """
+    figures = bench_models(int(payload["status_logs"]), int(payload["dispatches"]))
+    logger.info("models over %s status logs: %s", payload["status_logs"], figures)
+    return dict(figures)
+
+
+def time_nightly_models(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run `bench_nightly`: one new day on top of `history_days` days of `evses` chargers.
+
+    Args:
+        payload: `history_days` and `evses`.
+
+    Returns:
+        `bench_nightly`'s figures.
+    """
+    figures = bench_nightly(int(payload["history_days"]), int(payload["evses"]))
+    logger.info("nightly models on %s days: %s", payload["history_days"], figures)
+    return dict(figures)
+
+
+def model_scenarios(sizes: BenchSizes, *, nightly_only: bool = False) -> dict[str, dict[str, Any]]:
+    """`bench_models` at the reference size, then at the large size (unless `nightly_only`);
+    then the nightly incremental build of one new day on a short and on a long history."""
+    results: dict[str, dict[str, Any]] = {}
+    runs = () if nightly_only else (
+        ("models_reference", sizes.reference_status_logs, sizes.reference_dispatches),
+        ("models_synthetic", sizes.models_status_logs, sizes.models_dispatches),
+    )  # fmt: skip
+    for key, status_logs, dispatches in runs:
+        logger.info("models: %d status logs + %d dispatch attempts", status_logs, dispatches)
+        payload = {"status_logs": status_logs, "dispatches": dispatches}
+        results[key] = guarded(
+            f"{_short(status_logs)} + {_short(dispatches)}",
+            lambda label: models_record(label, "models_synthetic", payload),  # noqa: B023
+        )
+        results[key].update(payload)
+    for key, days in zip(("models_nightly_short", "models_nightly_long"),
+                         sizes.nightly_history_days, strict=True):  # fmt: skip
+        logger.info(
+            "models: nightly build of one day on %d days x %d EVSEs", days, sizes.nightly_evses
+        )
+        nightly = {"history_days": days, "evses": sizes.nightly_evses}
+        results[key] = guarded(
+            f"nightly on {days} d",
+            lambda label: models_record(label, "models_nightly", nightly),  # noqa: B023
+        )
+    # the lake against the file at the reference size (bench_lake); not in --quick:
+    # two more dbt builds (~50 s even at 200k status logs) would double the smoke test's time
+    if not sizes.quick:
+        lake_sizes = {
+            "status_logs": sizes.reference_status_logs,
+            "dispatches": sizes.reference_dispatches,
+        }
+        results["lake_vs_file"] = guarded(
+            "lake / file", lambda label: models_record(label, "lake_vs_file", lake_sizes)
+        )
+    return results
+
+
+def _short(count: int) -> str:
+    """1_000_000 -> '1M', 250_000 -> '250k'."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:g}{suffix}"
+    return str(count)
+
+
 def main() -> None:
     """Run a small benchmark and log its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -404,5 +498,148 @@ def main() -> None:
         logger.info("nightly: %s", bench_nightly(days, n_evses=50))
 
 
+# the lake against the file, as `python -m bench.models lake -h` describes it
+LAKE_DOC = """\
+The lake against the file: model build and a typical analyst query, as ratios, in one run.
+
+Generates the synthetic raw tables of `bench_models` into a DuckDB file, copies them
+into a DuckLake (a SQLite catalog and Parquet files in a temporary directory), then builds the
+models on each (a full refresh: `dbt build`, models and tests; on the lake also the publish)
+and runs daily compliance by make (`ANALYST_QUERY`) on each: on the file's working warehouse,
+on the lake's published views. `lake / file` > 1 means the lake is slower.
+
+`python -m bench.models lake [--status-logs N --dispatches N --evses N]` runs it alone;
+`make bench` runs it as the `lake_vs_file` scenario (`model_scenarios`).
+"""
+
+# Daily compliance by make: the question the dispatch models exist for, as an analyst asks it
+ANALYST_QUERY = """
+select
+    date,
+    make_name,
+    count(*) as count_attempts,
+    avg(case when compliance = 'complied' then 1.0 else 0.0 end) as complied_share
+from analytics.dispatch_effectiveness
+where compliance <> 'not_sent'
+group by all
+order by all
+"""
+QUERY_REPEATS = 5
+
+
+def bench_lake(
+    n_status_logs: int = 1_000_000, n_dispatches: int = 50_000, n_evses: int = 500
+) -> dict[str, Any]:
+    """Build the models and run the analyst query on the file and on a lake of the same data.
+
+    Returns:
+        Sizes; per side (`file`, `lake`) `build_seconds` and `query_seconds` (the median of
+        `QUERY_REPEATS`); `build_ratio` and `query_ratio` (lake / file); the query's row count.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-lake-") as tmp:
+        file = Path(tmp) / "warehouse.duckdb"
+        with duckdb.connect(str(file), config={"memory_limit": MEMORY_LIMIT}) as conn:
+            _generate(conn, n_status_logs, n_dispatches, n_evses)
+        with _lake_settings(Path(tmp)):
+            the_lake = lake.resolve_lake()
+            copy_seconds = _copy_raw(file, the_lake)
+            sides = {"file": _measure(file), "lake": _measure(the_lake)}
+    if sides["file"]["query_rows"] != sides["lake"]["query_rows"]:
+        raise RuntimeError(f"the analyst query differs: {sides}")
+    result: dict[str, Any] = {
+        "status_logs": n_status_logs,
+        "dispatches": n_dispatches,
+        "evses": n_evses,
+        "lake_copy_seconds": round(copy_seconds, 2),
+        **sides,
+    }
+    for figure in ("build", "query"):
+        seconds = [sides[side][f"{figure}_seconds"] for side in ("lake", "file")]
+        result[f"{figure}_ratio"] = round(seconds[0] / seconds[1], 2) if seconds[1] else None
+    return result
+
+
+def time_lake_vs_file(payload: dict[str, Any]) -> dict[str, Any]:
+    """The bench worker's entry (`bench.process.RUNNERS["lake_vs_file"]`)."""
+    return bench_lake(
+        int(payload["status_logs"]), int(payload["dispatches"]), int(payload.get("evses", 500))
+    )
+
+
+def _measure(warehouse: lake.Warehouse) -> dict[str, Any]:
+    started = time.perf_counter()
+    build_database(warehouse, full_refresh=True)
+    if isinstance(warehouse, lake.Lake):
+        publish(warehouse)  # part of the lake's build: what readers then see
+    build_seconds = time.perf_counter() - started
+    timings, rows = [], 0
+    with lake.connect_warehouse(warehouse, read_only=True) as conn:
+        for _ in range(QUERY_REPEATS):
+            began = time.perf_counter()
+            rows = len(conn.execute(ANALYST_QUERY).fetchall())
+            timings.append(time.perf_counter() - began)
+    return {
+        "build_seconds": round(build_seconds, 2),
+        "query_seconds": round(statistics.median(timings), 4),
+        "query_rows": rows,
+    }
+
+
+def _copy_raw(file: Path, the_lake: lake.Lake) -> float:
+    """Copy the raw schema of `file` into the lake (one snapshot)."""
+    started = time.perf_counter()
+    with lake.connect(the_lake, read_only=False) as conn:
+        conn.execute(f"attach '{file}' as source (read_only)")
+        tables = conn.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = 'source' and table_schema = ?",
+            [RAW_SCHEMA],
+        ).fetchall()
+        conn.execute(f"create schema if not exists {RAW_SCHEMA}")
+        conn.execute("begin")
+        for (table,) in tables:
+            conn.execute(
+                f'create table {RAW_SCHEMA}."{table}" as '
+                f'select * from source.{RAW_SCHEMA}."{table}"'
+            )
+        conn.execute("commit")
+    return time.perf_counter() - started
+
+
+@contextmanager
+def _lake_settings(directory: Path) -> Iterator[None]:
+    """dlt's ducklake settings for a lake in `directory`, as the environment gives them."""
+    settings = {
+        "DESTINATION__DUCKLAKE__CREDENTIALS__CATALOG": f"sqlite:///{directory / 'catalog.sqlite'}",
+        "DESTINATION__DUCKLAKE__CREDENTIALS__STORAGE__BUCKET_URL": str(directory / "data"),
+    }
+    with environment(settings):
+        yield
+
+
+def lake_main(argv: list[str] | None = None) -> None:
+    """`python -m bench.models lake`: run the comparison once and log its figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.models lake", description=LAKE_DOC)
+    parser.add_argument("--status-logs", type=int, default=1_000_000)
+    parser.add_argument("--dispatches", type=int, default=50_000)
+    parser.add_argument("--evses", type=int, default=500)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    result = bench_lake(args.status_logs, args.dispatches, args.evses)
+    for side in ("file", "lake"):
+        figures = result[side]
+        logger.info(
+            "%s: build %.1f s, query %.3f s (%d rows)",
+            side,
+            figures["build_seconds"],
+            figures["query_seconds"],
+            figures["query_rows"],
+        )
+    logger.info("lake / file: build x%s, query x%s", result["build_ratio"], result["query_ratio"])
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["lake"]:
+        lake_main(sys.argv[2:])
+    else:
+        main()

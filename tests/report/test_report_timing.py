@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report_timing import time_report
+from bench.pipeline_runs import time_report
 
 
 def test_time_report_gives_the_seconds_and_the_size_of_the_file(fixture_warehouse, tmp_path):

@@ -1,4 +1,5 @@
-"""The sizes a benchmark run uses: the full run behind `make bench`, and `--quick`."""
+"""What a benchmark run is configured with: the sizes it uses (the full run behind
+`make bench`, and `--quick`) and the start of the simulated world."""
 
 from __future__ import annotations
 
