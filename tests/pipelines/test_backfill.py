@@ -224,6 +224,40 @@ def test_backlogs_are_read_furthest_behind_first(tmp_path: Path) -> None:
     assert partial, "every run read every backlog: the order was never tested"
 
 
+CROWD_EVSES = 12
+# requests a run: the listing and 9 of the 12 live edges; the live edges alone outlast it
+CROWD_RATE_LIMIT = 10
+CROWD_BATCH_REQUESTS = 4
+
+
+def test_backlogs_advance_when_the_live_edges_alone_outlast_the_run(tmp_path: Path) -> None:
+    """A fleet larger than a run (10,000 EVSEs at 1000 requests an hour): every package went
+    to live edges that had nothing new, and backlogs opened by the first reads were never
+    read again (26 partitions stuck for 10 runs). The windows get their part of every
+    package while backlogs are open."""
+    config = simulator_config(n_evses=CROWD_EVSES, now=FAIR_NOW, days=3.5)
+    with SimulatorServer(config) as simulator:
+        simulator.faults.configure(rate_limit=CROWD_RATE_LIMIT, rate_window_seconds=3600)
+        harness = Harness(simulator, tmp_path)
+        left: list[timedelta] = []  # history left to read, after each run once all are known
+        for _ in range(7):
+            outcome = harness.run(
+                max_duration="60s",
+                resources=["status_logs"],
+                window_pages=FAIR_WINDOW_PAGES,
+                batch_requests=CROWD_BATCH_REQUESTS,
+                concurrency=1,
+            )
+            assert outcome.report.partial, "the live edges must outlast the run"
+            backlogs = _backlogs(harness)
+            if len(backlogs) == CROWD_EVSES:  # every partition read once, its backlog open
+                left.append(sum(backlogs.values(), timedelta(0)))
+            simulator.reset_rate_limit()
+    assert len(left) >= 3, "the first reads took the whole test"
+    stuck = [run for run, (a, b) in enumerate(pairwise(left), start=1) if b >= a]
+    assert not stuck, f"no backlog read in the {stuck}th run(s) after the first reads: {left}"
+
+
 def test_a_raised_rate_limit_is_used_with_no_change(harness: Harness) -> None:
     """The run spends what the API's rate-limit headers allow: raise the limit and the next
     run, with the same settings, reads that much more."""
