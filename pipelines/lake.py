@@ -54,6 +54,8 @@ DUCKLAKE = "ducklake"
 DESTINATIONS = (DUCKDB, DUCKLAKE)
 CREDENTIALS_SECTIONS = ("destination", "ducklake", "credentials")
 STORAGE_URL_SETTING = "destination.ducklake.credentials.storage.bucket_url"
+DLT_SQLITE_BUSY_TIMEOUT_MS = 1000  # what dlt's ATTACH of a SQLite catalog waits for its lock
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # what ours waits (`Lake.attach_sql`)
 # The dataset's schema: a lake attached under this name would make `evenergy.<table>` ambiguous
 # (catalog or schema?), as a DuckDB file named `evenergy.duckdb` would.
 RESERVED_LAKE_NAMES = ("evenergy",)
@@ -154,6 +156,13 @@ class Lake:
             metadata_schema=self.credentials.metadata_schema,
             catalog=self.credentials.catalog,
             storage_url=self.storage_url,
+        )
+        # dlt waits 1 s for a SQLite catalog another process holds; a reader during a load
+        # on a busy machine failed with "database is locked" (its PRAGMA journal_mode=WAL
+        # needs the lock for a moment), so these connections wait longer.
+        statement = statement.replace(
+            f"META_BUSY_TIMEOUT {DLT_SQLITE_BUSY_TIMEOUT_MS}",
+            f"META_BUSY_TIMEOUT {SQLITE_BUSY_TIMEOUT_MS}",
         )
         return (
             statement.replace(" (DATA_PATH", " (READ_ONLY, DATA_PATH") if read_only else statement

@@ -31,3 +31,12 @@ def test_ensure_tables_and_check_schema_on_a_lake(tmp_path: Path):
         conn.execute("create table evenergy.status_logs (evse_id integer, _dlt_id varchar)")
         problem = check_schema(conn)
     assert problem is not None and "status_logs" in problem, problem
+
+
+def test_readers_wait_for_a_sqlite_catalog_held_by_the_loader(tmp_path: Path):
+    """dlt's ATTACH waits 1 s for the catalog's lock; a reader during a load on a busy
+    machine failed with "database is locked". Ours waits `SQLITE_BUSY_TIMEOUT_MS`."""
+    harness = LakeHarness(None, tmp_path, f"sqlite:///{tmp_path / 'catalog.sqlite'}")  # type: ignore[arg-type]
+    for read_only in (False, True):
+        statement = harness.lake().attach_sql(read_only=read_only)
+        assert f"META_BUSY_TIMEOUT {lake.SQLITE_BUSY_TIMEOUT_MS}" in statement, statement
