@@ -143,31 +143,27 @@ def _request_check(scenarios: Scenarios) -> str:
     return "Requests counted by the pipeline equal the simulator's counters in every run."
 
 
+def _counted(scenarios: Scenarios, key: str, what: str) -> str:
+    """`what`, then each run's nonzero count of `key`; empty when no run has any."""
+    counts = [f"{r['label']} {r[key]:,}" for r in scenarios.values() if r.get(key)]
+    return f"{what}: " + ", ".join(counts) + "." if counts else ""
+
+
 def _transient_load_errors(scenarios: Scenarios) -> str:
-    retried = [
-        f"{r['label']} {r['transient_load_errors']:,}"
-        for r in scenarios.values()
-        if r.get("transient_load_errors")
-    ]
-    if not retried:
-        return ""
-    return (
+    return _counted(
+        scenarios,
+        "transient_load_errors",
         "Load jobs that failed and were retried by dlt (transient errors, e.g. DuckDB out of "
-        "memory under its memory_limit): " + ", ".join(retried) + "."
+        "memory under its memory_limit)",
     )
 
 
 def _pool_discards(scenarios: Scenarios) -> str:
-    discards = [
-        f"{r['label']} {r['pool_full_discards']:,}"
-        for r in scenarios.values()
-        if r.get("pool_full_discards")
-    ]
-    if not discards:
-        return ""
-    return (
+    return _counted(
+        scenarios,
+        "pool_full_discards",
         "urllib3 discarded pooled connections ('Connection pool is full'; each is reopened "
-        "by a later request): " + ", ".join(discards) + "."
+        "by a later request)",
     )
 
 
