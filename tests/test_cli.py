@@ -17,7 +17,7 @@ import requests
 
 from pipelines import exit_codes
 from pipelines.evenergy.parsing import parse_timestamp
-from pipelines.lock import RunLock
+from pipelines.lock import AlreadyRunning, RunLock
 from pipelines.simulator import SimulatorServer
 from tests.cli_helpers import PROJECT, project_workdir, run_cli, simulator_env
 from tests.pipelines.conftest import simulator_config
@@ -103,6 +103,8 @@ def test_the_lock_dies_with_a_killed_holder(tmp_path):
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with pytest.raises(AlreadyRunning, match=f"pid {holder.pid}"):  # a lock that holds
+        RunLock(lock_path).__enter__()
     holder.kill()
     holder.wait()
     with RunLock(lock_path):
