@@ -23,3 +23,10 @@ def database(template: Path, tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
     shutil.copyfile(template, path)
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test run first: `make test`'s two workers take them while the
+    many short modules fill in after, instead of one worker finishing a long module alone."""
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}  # type: ignore[attr-defined]
+    items.sort(key=lambda item: item.module.__name__ not in slow)  # type: ignore[attr-defined]

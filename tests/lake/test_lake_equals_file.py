@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines import exit_codes, lake
 from pipelines.export import export_warehouse
@@ -29,6 +30,7 @@ from tests.pipelines.test_evenergy_pipeline import _late_rows, _moment_with_late
 GAP = timedelta(hours=20)
 
 
+@pytest.mark.slow
 def test_lake_equals_the_file_after_first_incremental_and_noop_runs(
     simulator: SimulatorServer, catalog: str, tmp_path: Path
 ):
