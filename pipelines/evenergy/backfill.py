@@ -6,8 +6,9 @@ can spend. Its first read (the live edge) stops after `window_pages` pages once 
 past the lookback; what lies between where the read should have started and the oldest row
 it reached is the partition's backlog (`Partition.backlog`: `since <= cursor value <
 until`, none of it read yet), and the rows per hour that read saw are the partition's
-density. Every later run serves the live edge first, as for any partition, then reads the
-backlogs in windows, furthest behind first.
+density. Every later run serves the live edge first, as for any partition (at most half of
+each package's requests while backlogs are open), then reads the backlogs in windows,
+furthest behind first.
 
 A window starts at the backlog's oldest end and is sized in time from the density to hold
 about `window_pages` full pages (`*__gte=since`, `*__lte=since + span`): the API lists

@@ -136,7 +136,8 @@ class Extraction:
         self, endpoint: Endpoint, state: MutableMapping[str, Any], lookback: Lookback
     ) -> Iterator[pa.Table]:
         """Read one log endpoint for every EVSE, each from its own cursor: first the live edge
-        of every partition, then the backlogs in windows, furthest behind first (see
+        of every partition (at most half of this batch's share while backlogs are open),
+        then the backlogs in windows, furthest behind first (see
         `pipelines.evenergy.backfill`), until this batch's requests are spent.
 
         Args:
