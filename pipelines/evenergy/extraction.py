@@ -203,14 +203,12 @@ class Extraction:
         # 10,000 EVSEs the live edges alone outlast every package, and the backlogs waited
         # for ever (26 partitions stuck for 10 runs, 8,421 rows never read).
         unread = iter(reads)
-        if any(p.backlog is not None for p in partitions.values()):
-            first_half = self._within_batch(unread, name, share=0.5)
-            results = map_bounded(fetch, first_half, self.settings.concurrency)
+        backlogs = any(p.backlog is not None for p in partitions.values())
+        for share in (0.5, 1.0) if backlogs else (1.0,):
+            live_reads = self._within_batch(unread, name, share)
+            results = map_bounded(fetch, live_reads, self.settings.concurrency)
             yield from self._batched(name, results, save)
             yield from self._windows(endpoint, progress, evse_ids)
-        results = map_bounded(fetch, self._within_batch(unread, name), self.settings.concurrency)
-        yield from self._batched(name, results, save)
-        yield from self._windows(endpoint, progress, evse_ids)
 
     def _windows(
         self, endpoint: Endpoint, progress: _LogProgress, evse_ids: list[str]
