@@ -146,18 +146,13 @@ def build_database(
     variables = {**params.variables(), "lookback_seconds": lookback().total_seconds()}
     try:
         run = transform.build(database, variables, full_refresh=full_refresh)
-    except transform.DbtFailed as err:
-        raise ModelBuildError(str(err)) from err
+    except transform.DbtFailed as err:  # out of memory before any model (seen under load)
+        raise ModelBuildError(_with_memory_hint(str(err))) from err
     models = [n for n in run.nodes if n.resource_type == "model"]
     broken = [n for n in models if n.status == "error"]
     if broken:
         lines = "; ".join(f"{n.name}: {n.message}" for n in broken)
-        if any("Out of Memory" in n.message for n in broken):
-            lines += (
-                f" (raise [destination.duckdb] models_memory_limit, now "
-                f"{transform.models_memory_limit()}: DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT)"
-            )
-        raise ModelBuildError(f"{len(broken)} model(s) failed to build: {lines}")
+        raise ModelBuildError(f"{len(broken)} model(s) failed to build: {_with_memory_hint(lines)}")
     tests = [n for n in run.nodes if n.resource_type == "test"]
     failed = [n for n in tests if n.status in ("fail", "error")]
     if failed:
@@ -193,6 +188,16 @@ def build_database(
         run.seconds,
     )
     return BuildResult(models=built, seconds=run.seconds, row_counts=row_counts)
+
+
+def _with_memory_hint(message: str) -> str:
+    """`message`, naming the setting to raise when DuckDB ran out of its memory limit."""
+    if "Out of Memory" not in message:
+        return message
+    return (
+        f"{message} (raise [destination.duckdb] models_memory_limit, now "
+        f"{transform.models_memory_limit()}: DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT)"
+    )
 
 
 def lookback() -> timedelta:
