@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.pipeline_runs import BASELINE_RESOURCES
-from bench.truth import MINIMUM_DEFINITION
+from bench.truth import MINIMUM_DEFINITION, TABLES
 
 Scenarios = dict[str, dict[str, Any]]
 
@@ -206,7 +206,6 @@ PIPELINE_RUNS = (
     "backfill", "incremental", "incremental_long_history", "noop", "memory_small", "memory_large",
 )  # fmt: skip
 RATIO_RUNS = ("ratio_ours", "ratio_dlt_default", "read_json")
-TABLES = ("evses", "status_logs", "evse_command_logs", "charging_sub_sessions", "dispatcher_logs")
 
 
 def render_table(result: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from pipelines.simulator.world.records import StatusTable
 from pipelines.simulator.world.times import to_us
 
 PAGE = 100
+TABLES = ("evses", "status_logs", "evse_command_logs", "charging_sub_sessions", "dispatcher_logs")
 MINIMUM_DEFINITION = (
     "minimum requests = listing pages + partition pages. Listing pages: evses ceil(n/100) "
     "over the EVSEs visible now; charging_sub_sessions = pages of the ongoing listing "
@@ -29,7 +30,8 @@ MINIMUM_DEFINITION = (
     "with sampled_at >= the EVSE's newest sampled_at visible at the previous run (all rows on "
     "a backfill); evse_command_logs likewise on logged_at. dispatcher_logs: one request per "
     "managed sub-session (SMART, BOOST, MANAGED_OTG) ongoing now or ended since the previous "
-    "run. 'min+lookback' re-reads each status partition from (previous newest - lookback): "
+    "run. A run at the previous run's clock needs none: nothing can be new. "
+    "'min+lookback' re-reads each status partition from (previous newest - lookback): "
     "the widest re-read the `lookback` setting allows (with `min_lookback` and no open gap "
     "the pipeline re-reads less)."
 )
@@ -72,6 +74,8 @@ class GroundTruth:
         """
         now_us = to_us(window.now)
         previous_us = None if window.previous is None else to_us(window.previous)
+        if previous_us == now_us:  # the API's clock has not moved: nothing to ask about
+            return dict.fromkeys(tables or TABLES, 0)
         back_us = 0 if lookback is None else int(lookback.total_seconds() * 1_000_000)
         specs = [s for s in self.world.specs if s.joined_us <= now_us]
         status = commands = 0
@@ -81,7 +85,7 @@ class GroundTruth:
             status += _pages(new)
             commands += _pages(_new_in_sorted(history.command_logged, previous_us, now_us))
         listings, dispatch = self._sub_sessions(previous_us, now_us)
-        counts = {
+        counts = {  # in `TABLES` order
             "evses": _pages(len(specs)),
             "status_logs": status,
             "evse_command_logs": commands,

@@ -183,7 +183,7 @@ def _resource(run: Extraction, endpoint: Endpoint) -> DltResource:
 
 
 def _fleet(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
-    fleet = run.fleet_once()
+    fleet = run.fleet_once(_fleet_state())
     if fleet is not None:
         yield fleet
 
@@ -191,7 +191,7 @@ def _fleet(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
 def _evse_logs(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
     # rows uploaded late need the configured lookback; ev.energy's own logs do not
     lookback = run.settings.lookback if endpoint.late_uploads else Lookback(timedelta(0))
-    yield from run.evse_logs(endpoint, dlt.current.resource_state(), lookback)
+    yield from run.evse_logs(endpoint, dlt.current.resource_state(), lookback, _fleet_state())
 
 
 def _sub_sessions(run: Extraction, endpoint: Endpoint) -> Iterator[pa.Table]:
@@ -223,6 +223,12 @@ MERGE: TDeleteInsertStrategyDict = {
     "strategy": "delete-insert",
     "deduplicated": True,
 }
+
+
+def _fleet_state() -> dict[str, Any]:
+    """When the fleet was last listed (fleet-level: dlt's source state)."""
+    state: dict[str, Any] = dlt.current.source_state().setdefault("fleet", {})
+    return state
 
 
 def _sub_session_state() -> dict[str, Any]:

@@ -12,15 +12,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
-from requests import RequestException
+from requests import RequestException, Response
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from pipelines.evenergy.errors import AuthenticationFailed, CredentialsRefused
+from pipelines.evenergy.parsing import http_date
 from pipelines.evenergy.settings import SCOPES, TOKEN_REFRESH_MARGIN
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class TokenSource:
         self._on_new_token = on_new_token or (lambda token: None)
         self._auth = HTTPBasicAuth(client_id, client_secret)
         self._oauth = OAuth2Session(client=BackendApplicationClient(client_id=client_id))
+        self._oauth.register_compliance_hook("access_token_response", self._note_date)
+        self.answered_at: datetime | None = None  # the token endpoint's `Date`, last answer
         self._timeout = timeout_seconds
         self._margin = margin.total_seconds()
         self._clock = clock
@@ -93,6 +96,11 @@ class TokenSource:
         self._on_new_token(self._token)
         self.fetch_count += 1
         log.debug("fetched an access token valid for %.0f s", lifetime)
+
+    def _note_date(self, response: Response) -> Response:
+        """requests-oauthlib hands each token answer here before reading it."""
+        self.answered_at = http_date(response.headers.get("Date")) or self.answered_at
+        return response
 
 
 def _allow_plain_http_on_loopback(token_url: str) -> None:

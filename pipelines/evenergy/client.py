@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ from pipelines.evenergy.errors import (
     PaginationLoop,
 )
 from pipelines.evenergy.paging import next_page_url
+from pipelines.evenergy.parsing import http_date
 from pipelines.evenergy.settings import API_VERSION, VERSION_HEADER
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,14 @@ class EvEnergyClient:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({VERSION_HEADER: API_VERSION, "Accept": "application/json"})
+        self._answered_at: datetime | None = None  # the `Date` of the API's newest answer
+
+    def api_time(self) -> datetime | None:
+        """The API's clock: the `Date` header of its newest answer, the token endpoint's
+        before any other (fetching a token if none was yet); None if it sends no `Date`."""
+        if self._answered_at is None and self._tokens.answered_at is None:
+            self._tokens.token()
+        return self._answered_at or self._tokens.answered_at
 
     def pages(self, path: str, params: dict[str, Any], label: str) -> Iterator[list[Any]]:
         """Yield each page of a list endpoint, following `rel="next"` until the last page.
@@ -124,6 +134,7 @@ class EvEnergyClient:
                 failures = self._back_off(failures, ApiUnavailable, f"{type(error).__name__}", url)
                 continue
             self.budget.observe(response.headers)
+            self._answered_at = http_date(response.headers.get("Date")) or self._answered_at
             status = response.status_code
             if status == 401 and not refreshed:
                 self._tokens.refresh(token)

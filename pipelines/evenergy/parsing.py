@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,18 @@ def parse_optional_timestamp(value: str | None) -> datetime | None:
 def format_timestamp(value: datetime) -> str:
     """Render a datetime the way the API writes them: UTC, microseconds, `Z`."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP `Date` header (RFC 9110, `Sun, 06 Dec 2026 21:00:00 GMT`) as an aware UTC
+    datetime; None when absent or unreadable (the API's clock is then unknown)."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def id_from_url(url: str) -> str:

@@ -44,6 +44,12 @@ class ExtractionReport:
         with self._lock:
             self.progress.setdefault(resource, ResourceProgress()).total += partitions
 
+    def current(self, resource: str, partitions: int) -> None:
+        """Partitions read at this run's moment already (`Extraction.current`): up to date
+        without a request."""
+        with self._lock:
+            self.progress.setdefault(resource, ResourceProgress()).complete += partitions
+
     def record(self, resource: str, result: PartitionResult) -> None:
         """Account for one partition read."""
         with self._lock:

@@ -44,7 +44,7 @@ class Backlog:
     window_end: datetime | None = None  # and read up to here (exclusive)
 
 
-@dataclass
+@dataclass(slots=True)  # a fleet's worth live through the run: 10,000 EVSEs hold 30,000
 class Partition:
     """One partition's incremental state (one row of `_evenergy_partitions`)."""
 

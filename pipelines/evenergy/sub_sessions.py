@@ -7,7 +7,9 @@ ask about, without re-reading every sub-session ever seen. Two listings answer i
 partitions in `_evenergy_partitions` (`pipelines.evenergy.state`), and leaves it only once
 its logs were read after it ended, so a run stopped by the budget loses nothing: the queue
 carries over. A finished one stays, `finalized`, while the margin can list it again, so it
-is not read twice. The ended-sub-session cursor is fleet-level: it stays in dlt's state.
+is not read twice. The ended-sub-session cursor is fleet-level: it stays in dlt's state,
+with the moment (API clock) of the last complete listings: a run at that same moment lists
+nothing and reads only the queue's sub-sessions not read at it.
 """
 
 from __future__ import annotations
@@ -71,11 +73,33 @@ class SubSessionPlanner:
         self._initial_start, self._margin = initial_start, end_margin
         self._modes, self._evse_ids, self._page_size = managed_modes, evse_ids, page_size
 
-    def plan(self) -> SubSessionPlan:
-        """List ongoing and recently ended sub-sessions; queue the managed ones."""
+    def plan(self, moment: datetime) -> SubSessionPlan:
+        """List ongoing and recently ended sub-sessions; queue the managed ones.
+
+        Args:
+            moment: the API's clock at the run's start: listings made at this moment
+                already, and sub-sessions read at it, have nothing new (no request).
+        """
         migrate_queue_state(self._store, QUEUE, self._state)
         cursor = self._end_cursor()
-        ongoing, _ = self._list({"is_finished": "false"})
+        listed_at = self._state.get("listed_at")
+        tables: list[pa.Table] = []
+        if not (listed_at and parse_timestamp(listed_at) >= moment):
+            tables = self._list_and_queue(cursor, moment)
+        self._prune()
+        pending = [
+            (k, p)
+            for k, p in self._store.view(QUEUE).items()
+            if not p.finalized and not (p.done_at is not None and p.done_at >= moment)
+        ]
+        pending.sort(key=lambda kv: (kv[1].done_at is not None, kv[1].done_at or cursor))
+        work = [WorkItem(key, entry.cursor, entry.ended_at) for key, entry in pending]
+        return SubSessionPlan(tables, work)
+
+    def _list_and_queue(self, cursor: datetime, moment: datetime) -> list[pa.Table]:
+        """The two listings (and a fetch of each queued sub-session neither shows); every
+        managed sub-session they find joins the queue. Returns the rows to load."""
+        ongoing, ongoing_complete = self._list({"is_finished": "false"})
         ended, ended_complete = self._list({"end__gt": format_timestamp(cursor - self._margin)})
         seen = set()
         for table in ongoing + ended:
@@ -91,11 +115,9 @@ class SubSessionPlanner:
         if ended_complete and ends and max(ends) > cursor:
             self._state["end_cursor"] = format_timestamp(max(ends))
         refreshed = list(self._refresh_unseen(seen))
-        self._prune()
-        pending = [(k, p) for k, p in self._store.view(QUEUE).items() if not p.finalized]
-        pending.sort(key=lambda kv: (kv[1].done_at is not None, kv[1].done_at or cursor))
-        work = [WorkItem(key, entry.cursor, entry.ended_at) for key, entry in pending]
-        return SubSessionPlan(ongoing + ended + refreshed, work)
+        if ongoing_complete and ended_complete:
+            self._state["listed_at"] = format_timestamp(moment)
+        return ongoing + ended + refreshed
 
     def use_state(self, state: MutableMapping[str, Any]) -> None:
         """Keep the queue in `state` from now on (the state of the next load package)."""
@@ -113,8 +135,8 @@ class SubSessionPlanner:
         entry = self._store.touch(QUEUE, item.sub_session_id)
         if item.end is not None and finished:
             entry.finalized, entry.ended_at = True, item.end
-        else:
-            entry.cursor, entry.done_at = cursor, now
+        else:  # a read that met a bad row is not read through: read again at this moment
+            entry.cursor, entry.done_at = cursor, now if finished else entry.done_at
 
     def _end_cursor(self) -> datetime:
         saved = self._state.get("end_cursor")

@@ -128,13 +128,29 @@ def test_new_evse_is_backfilled(harness: Harness):
 
 def test_run_with_nothing_new_makes_only_the_minimum_requests(harness: Harness):
     harness.run()
+    harness.simulator.clock.advance(timedelta(seconds=1))  # the API's clock moved
     outcome = harness.run()
     assert outcome.budget_requests() == _minimum_requests(harness)
     assert_warehouse_matches(harness.database, expected_rows(harness.simulator, START))
 
 
+def test_a_run_at_the_moment_the_last_one_read_makes_no_request(harness: Harness):
+    """The API's clock (its `Date`) has not moved since the last run read everything:
+    nothing can be new, and nothing is read twice (issue 12: re-reads of live edges were
+    most of the excess at 10,000 EVSEs)."""
+    first = harness.run()
+    outcome = harness.run()
+    assert sum(first.budget_requests().values()) > 0
+    assert sum(outcome.budget_requests().values()) == 0, outcome.budget_requests()
+    assert not outcome.report.partial, outcome.report.errors
+    progress = outcome.report.progress
+    assert progress["status_logs"].complete == progress["status_logs"].total > 0
+    assert_warehouse_matches(harness.database, expected_rows(harness.simulator, START))
+
+
 def test_watermarks_survive_a_lost_working_directory(harness: Harness):
     harness.run()
+    harness.simulator.clock.advance(timedelta(seconds=1))
     shutil.rmtree(harness.pipelines_dir)
 
     outcome = harness.run()  # dlt restores its state from the warehouse

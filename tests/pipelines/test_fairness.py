@@ -56,6 +56,7 @@ def test_evses_left_unread_go_first_the_next_night(tmp_path: Path) -> None:
             assert "reserve is 0" in reason or "rate limited" in reason, reason
             nights.append(_partitions(harness))
             simulator.reset_rate_limit()  # the next night: a fresh window
+            simulator.clock.advance(timedelta(seconds=1))  # and a later moment: no new rows
 
     assert len(readable) > RATE_LIMIT, "the fleet must not fit one night"
     rereads = 0

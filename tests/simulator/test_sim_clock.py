@@ -162,3 +162,20 @@ def test_a_clock_that_follows_the_wall_clock_runs_from_where_it_was_set():
     still = Clock(start, start, start + timedelta(hours=2), wall_clock=lambda: wall[0])
     wall[0] += 600
     assert still.now() == start  # by default it moves only when told
+
+
+def test_every_answer_dates_itself_by_the_simulated_clock(sim, client):
+    """The `Date` header is the API's clock (the pipeline reads its moment from it)."""
+    from email.utils import parsedate_to_datetime
+
+    from tests.simulator.conftest import post_token
+
+    sim.clock.set(from_us(sim.world.horizon_us - 3_600 * 10**6))
+    for answer in (client.get("/evses"), post_token(sim)):
+        assert parsedate_to_datetime(answer.headers["Date"]) == sim.clock.now().replace(
+            microsecond=0
+        )
+    sim.clock.advance(timedelta(minutes=5))
+    assert parsedate_to_datetime(client.get("/evses").headers["Date"]) == sim.clock.now().replace(
+        microsecond=0
+    )

@@ -63,6 +63,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     server_version = "evenergy-sim/1"
     sim: SimulatorServer  # set on the subclass built by the server
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header of every answer: the simulated clock, as the real API's is its
+        own (a client reads the API's time from it)."""
+        if timestamp is None:
+            timestamp = self.sim.clock.now_us() / 1_000_000
+        return super().date_time_string(timestamp)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Send access logs to ``logging`` at DEBUG level instead of stderr."""
         if logger.isEnabledFor(logging.DEBUG):

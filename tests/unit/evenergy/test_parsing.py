@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipelines.evenergy.parsing import (
+    http_date,
     format_timestamp,
     id_from_url,
     parse_duration,
@@ -93,3 +94,17 @@ def test_initial_start_is_a_timestamp_or_a_duration_before_now():
     now = datetime(2026, 11, 21, tzinfo=UTC)
     assert parse_start("2026-11-01T00:00:00Z", now) == datetime(2026, 11, 1, tzinfo=UTC)
     assert parse_start("7d", now) == datetime(2026, 11, 14, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "moment"),
+    [
+        ("Sun, 06 Dec 2026 21:00:05 GMT", datetime(2026, 12, 6, 21, 0, 5, tzinfo=UTC)),
+        ("Sun, 06 Dec 2026 22:00:05 +0100", datetime(2026, 12, 6, 21, 0, 5, tzinfo=UTC)),
+        (None, None),
+        ("", None),
+        ("yesterday", None),
+    ],
+)
+def test_http_date_is_the_apis_clock_or_none(header, moment):
+    assert http_date(header) == moment
