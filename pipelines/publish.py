@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 SCHEMAS = ("evenergy", "analytics")
 _ALIAS = "published_incoming"
 _INCOMING_MARK = ".incoming-"
-DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit  # as the load's cap (pipelines/config.py)
+MEMORY_LIMIT_SETTING = "destination.duckdb.publish_memory_limit"  # pipelines/config.py
+DEFAULT_MEMORY_LIMIT = DuckDbSettings().publish_memory_limit
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def publish(database: Path, include_personal: bool | None = None) -> Published:
 
 
 def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple[int, int]:
-    memory_limit = str(dlt.config.get("destination.duckdb.memory_limit") or DEFAULT_MEMORY_LIMIT)
+    memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
     try:
         with duckdb.connect(str(database)) as conn:
             conn.execute(f"set memory_limit = '{memory_limit}'")
@@ -113,9 +114,15 @@ def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple
             finally:
                 conn.execute(f"detach {_ALIAS}")  # checkpoints: the file is complete
     except duckdb.Error as err:
+        remedy = (
+            f" (raise [destination.duckdb] publish_memory_limit, now {memory_limit}: "
+            "DESTINATION__DUCKDB__PUBLISH_MEMORY_LIMIT)"
+            if "Out of Memory" in str(err)
+            else ""
+        )
         raise RunFailed(
             f"publishing the warehouse failed, the published copy is unchanged: "
-            f"{str(err).splitlines()[0]}"
+            f"{str(err).splitlines()[0]}{remedy}"
         ) from err
     return len(relations), rows
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipelines.evenergy.parsing import (
-    http_date,
     format_timestamp,
+    http_date,
     id_from_url,
     parse_duration,
     parse_start,
