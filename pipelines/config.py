@@ -157,15 +157,9 @@ class DuckDbSettings(BaseConfiguration):
 
     __section__: ClassVar[str] = "duckdb"
 
-    memory_limit: str = "32MB"
-    """DuckDB's memory cap for the load (it spills beside the warehouse past it). Each
-    package's merge scans the keys of a raw table, and DuckDB's buffer pool fills up to the
-    cap: a 50k-row package into a 2.7M-row status_logs peaked 117 MB above the run at 128MB,
-    45 MB at 32MB, in the same 0.85 s; peak RSS from 100 to 1,000 EVSEs grew 1.46x at 128MB,
-    1.12x at 32MB (issue 12). A load that runs out says to raise it."""
-    publish_memory_limit: str = "128MB"
-    """DuckDB's memory cap while the published copy is written (its parallel copy of every
-    table ran out at 32MB). 128MB fits the smallest machine we support (1 GB)."""
+    memory_limit: str = "128MB"
+    """DuckDB's memory cap for the load and the publish (it spills beside the warehouse past
+    it). 128MB fits the smallest machine we support (1 GB)."""
     models_memory_limit: str = "2GB"
     """DuckDB's memory cap while dbt builds the models (joins and sorts spill past it). A full
     refresh of a year of 500 EVSEs needs more than 2GB (sql/README.md, evse_reporting_health);

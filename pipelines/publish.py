@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 SCHEMAS = ("evenergy", "analytics")
 _ALIAS = "published_incoming"
 _INCOMING_MARK = ".incoming-"
-MEMORY_LIMIT_SETTING = "destination.duckdb.publish_memory_limit"  # pipelines/config.py
-DEFAULT_MEMORY_LIMIT = DuckDbSettings().publish_memory_limit
+MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"  # as the load's (pipelines/config.py)
+DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple
                 conn.execute(f"detach {_ALIAS}")  # checkpoints: the file is complete
     except duckdb.Error as err:
         remedy = (
-            f" (raise [destination.duckdb] publish_memory_limit, now {memory_limit}: "
-            "DESTINATION__DUCKDB__PUBLISH_MEMORY_LIMIT)"
+            f" (raise [destination.duckdb] memory_limit, now {memory_limit}: "
+            "DESTINATION__DUCKDB__MEMORY_LIMIT)"
             if "Out of Memory" in str(err)
             else ""
         )

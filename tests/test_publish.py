@@ -360,8 +360,7 @@ def test_the_duckdb_cli_runs_the_readme_queries_on_the_published_copy(loaded, nu
 
 
 def test_a_publish_out_of_memory_names_its_setting_and_keeps_the_copy(tmp_path, monkeypatch):
-    """The publish has a cap of its own (`publish_memory_limit`): the load's 32MB is too
-    little for its copy of every table, and running out says which setting to raise."""
+    """Running out of DuckDB's cap while writing the copy says which setting to raise."""
     database = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(database)) as conn:
         conn.execute("create schema evenergy")
@@ -369,7 +368,7 @@ def test_a_publish_out_of_memory_names_its_setting_and_keeps_the_copy(tmp_path, 
             "create table evenergy.status_logs as select i, md5(i::varchar) as text "
             "from range(2000000) t(i)"
         )
-    monkeypatch.setenv("DESTINATION__DUCKDB__PUBLISH_MEMORY_LIMIT", "2MB")
-    with pytest.raises(RunFailed, match=r"publish_memory_limit, now 2MB"):
+    monkeypatch.setenv("DESTINATION__DUCKDB__MEMORY_LIMIT", "2MB")
+    with pytest.raises(RunFailed, match=r"memory_limit, now 2MB"):
         publish(database)
     assert not published_path(database).exists()
