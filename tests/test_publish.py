@@ -157,9 +157,8 @@ def _new_session(path: Path) -> list[int]:
     return [int(value) for value in out]
 
 
-def test_a_session_on_the_published_copy_survives_two_runs(night, tmp_path):
-    first = night.run("run")
-    assert first.returncode == exit_codes.OK, first.stderr[-2000:]
+def test_a_session_on_the_published_copy_survives_two_runs(loaded, tmp_path):
+    night, _ = _after_the_first_night(loaded, tmp_path)
     snapshot = shutil.copyfile(night.published, tmp_path / "first_build.duckdb")
     session = subprocess.Popen(
         [sys.executable, "-c", _SESSION, str(night.published)],
@@ -191,10 +190,8 @@ values ('css-x', 'cmd-x', now(), 'TOASTER', '1700000000.1', 'bad-row')
 """
 
 
-def test_a_failing_check_publishes_and_exports_nothing(night, tmp_path):
-    exports = tmp_path / "exports"
-    first = night.run("run", "--export", str(exports))
-    assert first.returncode == exit_codes.OK, first.stderr[-2000:]
+def test_a_failing_check_publishes_and_exports_nothing(loaded, tmp_path):
+    night, exports = _after_the_first_night(loaded, tmp_path)
     published, inode = night.published.read_bytes(), night.published.stat().st_ino
     current = os.readlink(exports / "current")
     with duckdb.connect(str(night.database)) as conn:  # a raw row no check accepts
@@ -271,24 +268,36 @@ def test_a_holder_that_leaves_during_the_wait_lets_the_run_go_on(night):
     assert night.simulator.request_count > 0
 
 
-# one nightly run, shared by the tests that only read what it wrote
+# one nightly run, shared by the tests that only read what it wrote, and the first night of
+# the tests of the nights after it (each on a copy of its own)
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
+    """`run --export`, then `export --raw`, on a simulator kept for the module."""
     tmp_path = tmp_path_factory.mktemp("loaded")
-    previous = os.umask(0o022)  # a permissive umask: the CLI must set its own
-    try:
-        with SimulatorServer(simulator_config(n_evses=3)) as simulator:
-            night = Night(simulator, project_workdir(tmp_path))
-            exports = tmp_path / "exports"
+    with SimulatorServer(simulator_config(n_evses=3)) as simulator:
+        night = Night(simulator, project_workdir(tmp_path))
+        exports = tmp_path / "exports"
+        previous = os.umask(0o022)  # a permissive umask: the CLI must set its own
+        try:
             result = night.run("run", "--export", str(exports))
             assert result.returncode == exit_codes.OK, result.stderr[-2000:]
             raw = night.run("export", "--to", str(exports), "--raw")
             assert raw.returncode == exit_codes.OK, raw.stderr[-2000:]
-    finally:
-        os.umask(previous)
-    return night, exports
+        finally:
+            os.umask(previous)
+        yield night, exports
+
+
+def _after_the_first_night(loaded, tmp_path: Path) -> tuple[Night, Path]:
+    """A copy of the shared first night (working directory, dlt's state, published copy,
+    exports), whose next nights run against the same simulator: a nightly run with models
+    costs seconds, and the copy is the test's own to change."""
+    night, exports = loaded
+    workdir = shutil.copytree(night.workdir, tmp_path / "work", symlinks=True)
+    copied = shutil.copytree(exports, tmp_path / "exports", symlinks=True)
+    return Night(night.simulator, workdir), copied
 
 
 def test_no_file_the_job_writes_is_world_accessible(loaded):
