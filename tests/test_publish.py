@@ -1,7 +1,7 @@
 """The published copy: what it holds, personal data reduced, a copy that cannot be replaced;
 then with real processes: sessions open on it across two nightly runs, a failing check that
-publishes nothing, the registry's `duckdb` CLI running the README's queries on it, file modes,
-and the wait for a held working warehouse."""
+publishes nothing, the nightly run's build and exports, the registry's `duckdb` CLI running the
+README's queries on it, file modes, and the wait for a held working warehouse."""
 
 from __future__ import annotations
 
@@ -110,16 +110,19 @@ def test_a_copy_that_cannot_be_replaced_is_one_line_and_leaves_it_alone(database
 
 
 class Night:
-    """A simulator, a working directory and the CLI's environment pointed at both."""
+    """A simulator, a working directory and the CLI's environment pointed at both; what each
+    command run on them gave, in order (`results`)."""
 
     def __init__(self, simulator: SimulatorServer, workdir: Path) -> None:
         self.simulator, self.workdir = simulator, workdir
         self.env = simulator_env(simulator, workdir)
         self.database = workdir / "warehouse.duckdb"
         self.published = published_path(self.database)
+        self.results: list[subprocess.CompletedProcess[str]] = []
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(list(args), {**self.env, **env}, self.workdir)
+        self.results.append(run_cli(list(args), {**self.env, **env}, self.workdir))
+        return self.results[-1]
 
     def next_night(self) -> None:
         self.simulator.clock.advance(timedelta(hours=6))
@@ -298,6 +301,18 @@ def _after_the_first_night(loaded, tmp_path: Path) -> tuple[Night, Path]:
     workdir = shutil.copytree(night.workdir, tmp_path / "work", symlinks=True)
     copied = shutil.copytree(exports, tmp_path / "exports", symlinks=True)
     return Night(night.simulator, workdir), copied
+
+
+def test_nightly_run_builds_checks_and_exports(loaded):
+    night, exports = loaded
+    result, again = night.results[:2]  # `run --export`, then `export --raw`
+    assert result.returncode == exit_codes.OK, result.stderr[-2000:]
+    assert "data checks" not in result.stderr
+    assert any("models:" in line and "built" in line for line in result.stderr.splitlines())
+    assert list((exports / "dispatch_effectiveness").glob("date=*/*.parquet"))
+    assert again.returncode == 0
+    assert "raw/status_logs" in again.stdout
+    assert (exports / "raw" / "status_logs" / "data.parquet").is_file()
 
 
 def test_no_file_the_job_writes_is_world_accessible(loaded):
