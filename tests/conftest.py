@@ -7,14 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.built_fixture import build_fixture_warehouse
+from tests.built_fixture import build_fixture_warehouse, with_home_location
 
 
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse file holding the hand-built fixture's raw tables (with a home location) and
-    its models, built once a session: tests read copies (`database`), never this file."""
-    return build_fixture_warehouse(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
+def built_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture warehouse with every model built and tested with the default parameters,
+    once per session (a dbt build costs seconds). Do not change it: copy it (``built`` in
+    tests/sql/conftest.py, ``template``)."""
+    return build_fixture_warehouse(tmp_path_factory.mktemp("built") / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="session")
+def template(built_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`built_path` with a home location for every EVSE, once a session (a copy, not a second
+    build): tests read copies (`database`), never this file. Same file name: dbt-duckdb's
+    views name the file's catalog."""
+    return with_home_location(built_path, tmp_path_factory.mktemp("template") / built_path.name)
 
 
 @pytest.fixture

@@ -149,22 +149,6 @@ def test_no_secret_or_token_in_logs_or_errors(tmp_path):
             assert token not in text
 
 
-def test_nightly_run_builds_checks_and_exports(tmp_path):
-    workdir = project_workdir(tmp_path)
-    exports = tmp_path / "exports"
-    with SimulatorServer(simulator_config(n_evses=4)) as simulator:
-        env = simulator_env(simulator, workdir)
-        result = run_cli(["run", "--export", str(exports)], env, workdir)
-        again = run_cli(["export", "--to", str(exports), "--raw"], env, workdir)
-    assert result.returncode == exit_codes.OK, result.stderr[-2000:]
-    assert "data checks" not in result.stderr
-    assert any("models:" in line and "built" in line for line in result.stderr.splitlines())
-    assert list((exports / "dispatch_effectiveness").glob("date=*/*.parquet"))
-    assert again.returncode == 0
-    assert "raw/status_logs" in again.stdout
-    assert (exports / "raw" / "status_logs" / "data.parquet").is_file()
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

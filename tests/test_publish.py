@@ -1,7 +1,7 @@
 """The published copy: what it holds, personal data reduced, a copy that cannot be replaced;
 then with real processes: sessions open on it across two nightly runs, a failing check that
-publishes nothing, the registry's `duckdb` CLI running the README's queries on it, file modes,
-and the wait for a held working warehouse."""
+publishes nothing, the nightly run's build and exports, the registry's `duckdb` CLI running the
+README's queries on it, file modes, and the wait for a held working warehouse."""
 
 from __future__ import annotations
 
@@ -110,16 +110,19 @@ def test_a_copy_that_cannot_be_replaced_is_one_line_and_leaves_it_alone(database
 
 
 class Night:
-    """A simulator, a working directory and the CLI's environment pointed at both."""
+    """A simulator, a working directory and the CLI's environment pointed at both; what each
+    command run on them gave, in order (`results`)."""
 
     def __init__(self, simulator: SimulatorServer, workdir: Path) -> None:
         self.simulator, self.workdir = simulator, workdir
         self.env = simulator_env(simulator, workdir)
         self.database = workdir / "warehouse.duckdb"
         self.published = published_path(self.database)
+        self.results: list[subprocess.CompletedProcess[str]] = []
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(list(args), {**self.env, **env}, self.workdir)
+        self.results.append(run_cli(list(args), {**self.env, **env}, self.workdir))
+        return self.results[-1]
 
     def next_night(self) -> None:
         self.simulator.clock.advance(timedelta(hours=6))
@@ -157,9 +160,8 @@ def _new_session(path: Path) -> list[int]:
     return [int(value) for value in out]
 
 
-def test_a_session_on_the_published_copy_survives_two_runs(night, tmp_path):
-    first = night.run("run")
-    assert first.returncode == exit_codes.OK, first.stderr[-2000:]
+def test_a_session_on_the_published_copy_survives_two_runs(loaded, tmp_path):
+    night, _ = _after_the_first_night(loaded, tmp_path)
     snapshot = shutil.copyfile(night.published, tmp_path / "first_build.duckdb")
     session = subprocess.Popen(
         [sys.executable, "-c", _SESSION, str(night.published)],
@@ -191,10 +193,8 @@ values ('css-x', 'cmd-x', now(), 'TOASTER', '1700000000.1', 'bad-row')
 """
 
 
-def test_a_failing_check_publishes_and_exports_nothing(night, tmp_path):
-    exports = tmp_path / "exports"
-    first = night.run("run", "--export", str(exports))
-    assert first.returncode == exit_codes.OK, first.stderr[-2000:]
+def test_a_failing_check_publishes_and_exports_nothing(loaded, tmp_path):
+    night, exports = _after_the_first_night(loaded, tmp_path)
     published, inode = night.published.read_bytes(), night.published.stat().st_ino
     current = os.readlink(exports / "current")
     with duckdb.connect(str(night.database)) as conn:  # a raw row no check accepts
@@ -271,24 +271,48 @@ def test_a_holder_that_leaves_during_the_wait_lets_the_run_go_on(night):
     assert night.simulator.request_count > 0
 
 
-# one nightly run, shared by the tests that only read what it wrote
+# one nightly run, shared by the tests that only read what it wrote, and the first night of
+# the tests of the nights after it (each on a copy of its own)
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
+    """`run --export`, then `export --raw`, on a simulator kept for the module."""
     tmp_path = tmp_path_factory.mktemp("loaded")
-    previous = os.umask(0o022)  # a permissive umask: the CLI must set its own
-    try:
-        with SimulatorServer(simulator_config(n_evses=3)) as simulator:
-            night = Night(simulator, project_workdir(tmp_path))
-            exports = tmp_path / "exports"
+    with SimulatorServer(simulator_config(n_evses=3)) as simulator:
+        night = Night(simulator, project_workdir(tmp_path))
+        exports = tmp_path / "exports"
+        previous = os.umask(0o022)  # a permissive umask: the CLI must set its own
+        try:
             result = night.run("run", "--export", str(exports))
             assert result.returncode == exit_codes.OK, result.stderr[-2000:]
             raw = night.run("export", "--to", str(exports), "--raw")
             assert raw.returncode == exit_codes.OK, raw.stderr[-2000:]
-    finally:
-        os.umask(previous)
-    return night, exports
+        finally:
+            os.umask(previous)
+        yield night, exports
+
+
+def _after_the_first_night(loaded, tmp_path: Path) -> tuple[Night, Path]:
+    """A copy of the shared first night (working directory, dlt's state, published copy,
+    exports), whose next nights run against the same simulator: a nightly run with models
+    costs seconds, and the copy is the test's own to change."""
+    night, exports = loaded
+    workdir = shutil.copytree(night.workdir, tmp_path / "work", symlinks=True)
+    copied = shutil.copytree(exports, tmp_path / "exports", symlinks=True)
+    return Night(night.simulator, workdir), copied
+
+
+def test_nightly_run_builds_checks_and_exports(loaded):
+    night, exports = loaded
+    result, again = night.results[:2]  # `run --export`, then `export --raw`
+    assert result.returncode == exit_codes.OK, result.stderr[-2000:]
+    assert "data checks" not in result.stderr
+    assert any("models:" in line and "built" in line for line in result.stderr.splitlines())
+    assert list((exports / "dispatch_effectiveness").glob("date=*/*.parquet"))
+    assert again.returncode == 0
+    assert "raw/status_logs" in again.stdout
+    assert (exports / "raw" / "status_logs" / "data.parquet").is_file()
 
 
 def test_no_file_the_job_writes_is_world_accessible(loaded):

@@ -28,7 +28,9 @@ _SUMMARY = re.compile(r"nightly: (complete|partial): .*\b(\d+) requests\)?$", re
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory):
-    """Two runs: a complete one, then one stopped by the rate limit (exit 3)."""
+    """Two runs: a complete one, then one stopped by the rate limit (exit 3). The second only
+    loads (`--no-models`): status reads what the runs recorded, and its model build would add
+    seconds and nothing status reads (the published copy is the first run's)."""
     tmp_path = tmp_path_factory.mktemp("status")
     workdir = project_workdir(tmp_path)
     with SimulatorServer(simulator_config(n_evses=N_EVSES)) as simulator:
@@ -39,7 +41,9 @@ def nights(tmp_path_factory):
         simulator.clock.advance(timedelta(hours=6))
         simulator.reset_rate_limit()
         simulator.faults.configure(rate_limit=4, rate_window_seconds=3600)
-        second = run_cli(["run"], {**env, "SOURCES__EVENERGY__MAX_DURATION": "5s"}, workdir)
+        second = run_cli(
+            ["run", "--no-models"], {**env, "SOURCES__EVENERGY__MAX_DURATION": "5s"}, workdir
+        )
         assert second.returncode == exit_codes.PARTIAL, second.stderr[-2000:]
     return workdir, env, (first, first_json), second
 

@@ -1,9 +1,11 @@
 """The lake holds what the DuckDB file holds, row for row, from the same simulator: after a
 first run, an incremental run that brings late uploads, and a run with nothing new; with a
 SQLite catalog and with a Postgres catalog. With the Postgres catalog (the shared warehouse
-the issue is about) the models are built and compared too (dbt's SQL does not depend on the
-catalog; two builds a stage cost ~40 s): a reader during each lake build sees the models as
-before or as published, never a mix, and a build that then fails its tests stays unseen."""
+the issue is about) the models are built and compared too, after the first and the
+incremental run (dbt's SQL does not depend on the catalog; two builds a stage cost ~25 s, and
+after the no-op run they would only repeat the incremental build with nothing new): a reader
+during each lake build sees the models as before or as published, never a mix, and a build
+that then fails its tests stays unseen."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def test_lake_equals_the_file_after_first_incremental_and_noop_runs(
             assert got[table] == want[table], (
                 f"{stage}: {table} differs: lake {len(got[table])} rows, file {len(want[table])}"
             )
-        if with_models:
+        if with_models and not stage.startswith("no-op"):
             _assert_models_equal(file_side, lake_side, stage)
 
     with lake_side.connect() as conn:

@@ -65,13 +65,25 @@ def _night(harness: Harness, monkeypatch: pytest.MonkeyPatch, cap: str):
     return harness.run()
 
 
-def test_the_night_needed_more_than_the_cap_with_dlts_own_dedupe(week_old, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def failed(week_old: Harness, tmp_path_factory: pytest.TempPathFactory):
+    """The night, merged the way dlt does by default, under the cap, on a copy of `week_old`:
+    the run's one line and the completed loads before it, and its files, the start of the
+    tests of what follows such a failure (each on a copy: the run costs seconds)."""
+    night = _copy(week_old, tmp_path_factory.mktemp("old") / "night")
+    completed_before = _completed_loads(night.database)
+    with pytest.MonkeyPatch.context() as old_version:
+        _old_load(old_version)
+        with pytest.raises(RunFailed) as failure:
+            _night(night, old_version, SMALL_CAP)
+    return night, str(failure.value), completed_before
+
+
+def test_the_night_needed_more_than_the_cap_with_dlts_own_dedupe(failed):
     """The baseline: the same night, merged the way dlt does by default, fails under the cap
     (so the next test's night really is one the old load could not merge)."""
-    night = _copy(week_old, tmp_path / "old")
-    _old_load(monkeypatch)
-    with pytest.raises(RunFailed, match="memory limit"):
-        _night(night, monkeypatch, SMALL_CAP)
+    _, message, _ = failed
+    assert "memory limit" in message, message
 
 
 def test_a_night_merges_under_the_cap_and_loads_exactly_the_simulators_rows(
@@ -84,18 +96,13 @@ def test_a_night_merges_under_the_cap_and_loads_exactly_the_simulators_rows(
     assert_warehouse_matches(night.database, expected_rows(night.simulator, START))
 
 
-def test_a_failed_load_then_a_lost_working_directory_loses_and_duplicates_nothing(
-    week_old, tmp_path, monkeypatch
-):
+def test_a_failed_load_then_a_lost_working_directory_loses_and_duplicates_nothing(failed, tmp_path):
     """A load job fails part-way (DuckDB out of memory in the status-log merge, after other
     tables' jobs completed); dlt's working directory is then deleted. The next run restores
     the cursors from the last completed load and reads the night again: every row, once."""
-    night = _copy(week_old, tmp_path / "failed")
-    completed_before = _completed_loads(night.database)
-    with monkeypatch.context() as failing:
-        _old_load(failing)
-        with pytest.raises(RunFailed, match="memory limit"):
-            _night(night, failing, SMALL_CAP)
+    after_failure, message, completed_before = failed
+    assert "memory limit" in message, message
+    night = _copy(after_failure, tmp_path / "failed")
     # The failed package is not a completed load. (Whether its state row landed before the
     # failing job depends on the order dlt lists the package's files in; either way only
     # completed loads' state is restored.)
@@ -109,17 +116,17 @@ def test_a_failed_load_then_a_lost_working_directory_loses_and_duplicates_nothin
 
 
 def test_a_package_that_fails_again_stops_with_one_line_then_loads_once_fixed(
-    week_old, tmp_path, monkeypatch
+    failed, tmp_path, monkeypatch
 ):
     """The failed package is kept; a rerun under the same cause fails the same way with the
     same one line (no new extraction); once the limit is raised it loads and the run goes on."""
-    night = _copy(week_old, tmp_path / "wedged")
+    after_failure, message, _ = failed
+    night = _copy(after_failure, tmp_path / "wedged")
     _old_load(monkeypatch)
-    messages = []
-    for _ in range(2):
-        with pytest.raises(RunFailed) as failure:
-            _night(night, monkeypatch, SMALL_CAP)
-        messages.append(str(failure.value))
+    messages = [message]
+    with pytest.raises(RunFailed) as failure:
+        _night(night, monkeypatch, SMALL_CAP)
+    messages.append(str(failure.value))
     assert messages[0] == messages[1]
     assert "\n" not in messages[0] and "DESTINATION__DUCKDB__MEMORY_LIMIT" in messages[0]
     assert make_pipeline(str(night.pipelines_dir), str(night.database)).has_pending_data

@@ -19,7 +19,6 @@ import duckdb
 import pytest
 
 from pipelines.evenergy.tables import raw_tables_ddl
-from pipelines.models import build_database
 
 RAW_DDL = raw_tables_ddl()  # the raw tables exactly as the load declares them
 
@@ -256,17 +255,6 @@ def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     load_raw_fixture(conn)
     yield conn
     conn.close()
-
-
-@pytest.fixture(scope="session")
-def built_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fixture warehouse with every model built and tested with the default parameters,
-    once per session (a dbt build costs seconds). Do not change it: copy it (``built_copy``)."""
-    path = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as conn:
-        load_raw_fixture(conn)
-    build_database(path)
-    return path
 
 
 @pytest.fixture(scope="session")
