@@ -179,7 +179,9 @@ def _run_and_kill(simulator: SimulatorServer, env: dict[str, str], workdir: Path
     live.process.wait(timeout=30)
     assert fired, f"never reached a second package: {''.join(live.lines)[-2000:]}"
     assert live.process.returncode == -signal.SIGKILL
-    assert loaded[0] - started >= BATCH_REQUESTS  # the kill came after a whole package
+    # the kill came after a whole package: one was loaded (a package may end short of
+    # BATCH_REQUESTS when one endpoint spends its share after the others have finished)
+    assert loaded[0] > started
 
 
 FAIR_EVSES = 6

@@ -20,7 +20,9 @@ def test_large_world_generates_quickly():
     assert elapsed < 20, f"500 chargers x 7 days took {elapsed:.1f} s"
 
 
-def test_serves_hundreds_of_pages_per_second(sim, client):
+def test_serves_pages_fast_enough_for_the_suite(sim, client):
+    """A floor, not the speed (`make bench` measures that): a quiet machine serves about 500
+    pages a second, a loaded 2-core CI machine was seen at 111."""
     spec = sim.world.specs[0]
     url = f"/evses/{spec.id}/status_logs"
     client.get(url)  # generate the history first
@@ -29,4 +31,4 @@ def test_serves_hundreds_of_pages_per_second(sim, client):
     while time.perf_counter() - began < 1.0:
         assert client.get(url, params={"page_size": 25}).status_code == 200
         pages += 1
-    assert pages > 200, f"only {pages} pages/s"
+    assert pages > 50, f"only {pages} pages/s"
