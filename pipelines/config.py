@@ -169,6 +169,17 @@ class DuckDbSettings(BaseConfiguration):
     relative to it)."""
 
 
+MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"
+
+
+def memory_limit() -> str:
+    """`[destination.duckdb] memory_limit` as set, else its default: the DuckDB cap of the load
+    and of the publish."""
+    import dlt
+
+    return str(dlt.config.get(MEMORY_LIMIT_SETTING) or DuckDbSettings().memory_limit)
+
+
 @configspec
 class PipelineSettings(BaseConfiguration):
     """`[pipeline]`: where the pipeline loads."""

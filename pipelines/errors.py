@@ -174,6 +174,11 @@ def _from_environment(chain: list[BaseException]) -> OperatorError | None:
     return None
 
 
+def raise_setting(key: str, now: str) -> str:
+    """The end of a one-line out-of-memory error: which `[destination.duckdb]` cap to raise."""
+    return f" (raise [destination.duckdb] {key}, now {now}: DESTINATION__DUCKDB__{key.upper()})"
+
+
 def remember_warehouse(path: Path) -> None:
     """The warehouse the command works on, for errors that do not name their file (DuckDB's
     checksum errors)."""

@@ -23,7 +23,7 @@ from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import lake
-from pipelines.config import DuckDbSettings
+from pipelines.config import memory_limit
 from pipelines.errors import RunFailed, SettingError, causes
 from pipelines.evenergy import RunHooks, evenergy
 from pipelines.evenergy.budget import RequestBudget
@@ -50,8 +50,6 @@ DEFAULT_DATABASE = "warehouse.duckdb"
 # for a 500-EVSE fleet, of which DuckDB is this limit. The load's largest need is the merge of
 # one run's rows, independent of the history (measured in issue 15: a 145k-row night merges
 # into 1, 7, 30 or 90 days of history under 64 MB once staging is declared deduplicated).
-DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit  # declared in pipelines/config.py
-MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"
 LOAD_DUCKDB_SETTINGS: dict[str, Any] = {
     "preserve_insertion_order": False,  # lets more operators spill; no order is relied on
     # Each DuckDB thread holds buffers of its own: under a cap, one thread leaves the merge the
@@ -114,8 +112,7 @@ def make_pipeline(pipelines_dir: str | None = None, database: str | None = None)
     `[destination.ducklake.credentials]` names instead (see `pipelines.lake`); `database` is
     then ignored and the working directory defaults to one beside a file catalog.
     """
-    memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
-    duckdb_settings = {"memory_limit": memory_limit, **LOAD_DUCKDB_SETTINGS}
+    duckdb_settings = {"memory_limit": memory_limit(), **LOAD_DUCKDB_SETTINGS}
     destination: Any
     if lake.destination_kind() == lake.DUCKLAKE:
         the_lake = lake.resolve_lake()
@@ -297,9 +294,8 @@ def describe_load_failure(failure: BaseException, destination: str) -> str:
     messages = " ".join(str(error) for error in chain)
     kept = "the package is kept and loads first on the next run"
     if "Out of Memory" in messages:
-        limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
         return (
-            f"load failed: DuckDB ran out of its memory limit ({limit}): raise "
+            f"load failed: DuckDB ran out of its memory limit ({memory_limit()}): raise "
             f"[destination.duckdb] memory_limit (DESTINATION__DUCKDB__MEMORY_LIMIT); {kept}"
         )
     if "No space left" in messages or "disk is full" in messages.lower():

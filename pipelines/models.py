@@ -20,6 +20,7 @@ from dlt.common.configuration import configspec
 
 from pipelines import transform
 from pipelines.config import ModelSettings
+from pipelines.errors import raise_setting
 from pipelines.lake import Lake, Warehouse, connect_warehouse
 from pipelines.lake_models import BUILD_SCHEMA
 
@@ -194,10 +195,7 @@ def _with_memory_hint(message: str) -> str:
     """`message`, naming the setting to raise when DuckDB ran out of its memory limit."""
     if "Out of Memory" not in message:
         return message
-    return (
-        f"{message} (raise [destination.duckdb] models_memory_limit, now "
-        f"{transform.models_memory_limit()}: DESTINATION__DUCKDB__MODELS_MEMORY_LIMIT)"
-    )
+    return message + raise_setting("models_memory_limit", transform.models_memory_limit())
 
 
 def lookback() -> timedelta:

@@ -21,11 +21,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import dlt
 import duckdb
 
-from pipelines.config import DuckDbSettings
-from pipelines.errors import RunFailed
+from pipelines.config import memory_limit
+from pipelines.errors import RunFailed, raise_setting
 from pipelines.personal_data import include_personal_data, reduced_select
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,6 @@ log = logging.getLogger(__name__)
 SCHEMAS = ("evenergy", "analytics")
 _ALIAS = "published_incoming"
 _INCOMING_MARK = ".incoming-"
-MEMORY_LIMIT_SETTING = "destination.duckdb.memory_limit"  # as the load's (pipelines/config.py)
-DEFAULT_MEMORY_LIMIT = DuckDbSettings().memory_limit
 
 
 @dataclass(frozen=True)
@@ -101,10 +98,10 @@ def publish(database: Path, include_personal: bool | None = None) -> Published:
 
 
 def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple[int, int]:
-    memory_limit = str(dlt.config.get(MEMORY_LIMIT_SETTING) or DEFAULT_MEMORY_LIMIT)
+    cap = memory_limit()  # the load's cap (pipelines/config.py)
     try:
         with duckdb.connect(str(database)) as conn:
-            conn.execute(f"set memory_limit = '{memory_limit}'")
+            conn.execute(f"set memory_limit = '{cap}'")
             # rows need not keep the warehouse's order: copying in parallel, with less memory
             conn.execute("set preserve_insertion_order = false")
             conn.execute(f"attach {_quote(str(incoming))} as {_ALIAS}")
@@ -114,12 +111,7 @@ def _write_copy(database: Path, incoming: Path, include_personal: bool) -> tuple
             finally:
                 conn.execute(f"detach {_ALIAS}")  # checkpoints: the file is complete
     except duckdb.Error as err:
-        remedy = (
-            f" (raise [destination.duckdb] memory_limit, now {memory_limit}: "
-            "DESTINATION__DUCKDB__MEMORY_LIMIT)"
-            if "Out of Memory" in str(err)
-            else ""
-        )
+        remedy = raise_setting("memory_limit", cap) if "Out of Memory" in str(err) else ""
         raise RunFailed(
             f"publishing the warehouse failed, the published copy is unchanged: "
             f"{str(err).splitlines()[0]}{remedy}"
