@@ -35,7 +35,12 @@ from pipelines.evenergy.partitions import (
     read_partition,
 )
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.state import Partition, PartitionStore, migrate_log_state
+from pipelines.evenergy.state import (
+    Partition,
+    PartitionStore,
+    migrate_log_state,
+    read_at_moment,
+)
 from pipelines.evenergy.sub_sessions import SubSessionPlan, SubSessionPlanner, WorkItem
 from pipelines.evenergy.tables import (
     DISPATCHER_LOGS,
@@ -124,7 +129,7 @@ class Extraction:
 
     def current(self, read_at: datetime | None) -> bool:
         """Whether something read at `read_at` (API clock) was read at this run's moment."""
-        return read_at is not None and read_at >= self.moment
+        return read_at_moment(read_at, self.moment)
 
     def fleet(self, state: MutableMapping[str, Any]) -> pa.Table:
         """The EVSEs to read: all pages of `/evses` with model and make inlined, or, when
@@ -147,6 +152,7 @@ class Extraction:
     def _list_evses(self, state: MutableMapping[str, Any]) -> pa.Table:
         params = {"page_size": self.settings.page_size, **EVSES_ENDPOINT.params}
         tables = [page_to_arrow(EVSES, [], {}).table]
+        complete = True  # every page read: what a later skip of the listing relies on
         try:
             for page in self.client.pages(EVSES_ENDPOINT.path, params, EVSES.name):
                 converted = page_to_arrow(EVSES, page, {}, "listing")
@@ -156,11 +162,11 @@ class Extraction:
             if is_fatal(error):
                 raise
             self.report.fail("listing EVSEs", error)
-        else:
-            listed = pa.concat_tables(tables, promote_options="permissive")
-            self._keep_fleet(set(listed["id"].to_pylist()))
-            state["listed_at"] = format_timestamp(self.moment)
+            complete = False
         fleet = drop_duplicate_keys(pa.concat_tables(tables, promote_options="permissive"), ("id",))
+        if complete:
+            self._keep_fleet(set(fleet["id"].to_pylist()))
+            state["listed_at"] = format_timestamp(self.moment)
         if self.settings.evse_ids is not None:
             wanted = self.settings.evse_ids
             fleet = fleet.filter(pa.array([i in wanted for i in fleet["id"].to_pylist()]))

@@ -76,6 +76,12 @@ class Partition:
         self.window_end = None if value is None else value.window_end
 
 
+def read_at_moment(read_at: datetime | None, moment: datetime) -> bool:
+    """Whether something read through at `read_at` (a partition's `done_at`, a listing's time,
+    on the API's clock) was read at `moment`: the API can have nothing newer for it."""
+    return read_at is not None and read_at >= moment
+
+
 _FIELDS = tuple(f.name for f in fields(Partition))
 _ARROW: dict[str, pa.DataType] = {
     "cursor": _TIMESTAMP,

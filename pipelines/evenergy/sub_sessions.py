@@ -25,9 +25,9 @@ import pyarrow as pa
 from pipelines.evenergy.client import EvEnergyClient
 from pipelines.evenergy.endpoints import SUB_SESSIONS_ENDPOINT
 from pipelines.evenergy.errors import ApiProblem, EvEnergyError, is_fatal
-from pipelines.evenergy.parsing import format_timestamp, parse_timestamp
+from pipelines.evenergy.parsing import format_timestamp, parse_optional_timestamp, parse_timestamp
 from pipelines.evenergy.report import ExtractionReport
-from pipelines.evenergy.state import PartitionStore, migrate_queue_state
+from pipelines.evenergy.state import PartitionStore, migrate_queue_state, read_at_moment
 from pipelines.evenergy.tables import DISPATCHER_LOGS, SUB_SESSIONS, page_to_arrow
 
 QUEUE = DISPATCHER_LOGS.name  # the endpoint of the queue's partitions in the store
@@ -82,15 +82,14 @@ class SubSessionPlanner:
         """
         migrate_queue_state(self._store, QUEUE, self._state)
         cursor = self._end_cursor()
-        listed_at = self._state.get("listed_at")
         tables: list[pa.Table] = []
-        if not (listed_at and parse_timestamp(listed_at) >= moment):
+        if not read_at_moment(parse_optional_timestamp(self._state.get("listed_at")), moment):
             tables = self._list_and_queue(cursor, moment)
         self._prune()
         pending = [
             (k, p)
             for k, p in self._store.view(QUEUE).items()
-            if not p.finalized and not (p.done_at is not None and p.done_at >= moment)
+            if not p.finalized and not read_at_moment(p.done_at, moment)
         ]
         pending.sort(key=lambda kv: (kv[1].done_at is not None, kv[1].done_at or cursor))
         work = [WorkItem(key, entry.cursor, entry.ended_at) for key, entry in pending]
